@@ -1,0 +1,83 @@
+"""The one place where a /questions/<token> link resolves to a group session or a question set.
+
+A token is either a QuestionSet's token (the individual flow, open to anyone) or a GroupSession's
+share_token (the group flow, signed-in members only). Pages and the API both start here, then hand the
+resolved object to the flow that owns it: `questions` for individual quizzes, `sessions.group_play` for
+group sessions.
+"""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from questions import api as individual_api
+from questions import views as individual_views
+from questions.api_serializers import SubmissionSerializer
+from questions.models import QuestionSet
+
+from . import group_play
+from .api_serializers import QuizPayloadSerializer, SubmissionResultSerializer
+from .models import GroupSession
+
+
+def resolve_token(token: str) -> GroupSession | QuestionSet:
+    if len(token) > 64:
+        raise Http404
+    session = GroupSession.objects.select_related("group", "created_by").filter(share_token=token).first()
+    if session is not None:
+        return session
+    question_set = QuestionSet.objects.filter(token=token).first()
+    if question_set is not None:
+        return question_set
+    raise Http404
+
+
+def quiz_page(request, token: str):
+    target = resolve_token(token)
+    if isinstance(target, QuestionSet):
+        return individual_views.quiz_page(request, question_set=target)
+    return group_play.quiz_page(request, session=target)
+
+
+_CONTEXT_PARAMETERS = [
+    OpenApiParameter("groupId", int, required=False, description="Group of the session (group flow)."),
+    OpenApiParameter("sessionId", int, required=False, description="Id of the session (group flow)."),
+]
+
+
+class QuizView(APIView):
+    """GET /api/questions/<token>: the questions to take (no answers), with the group context if any."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=_CONTEXT_PARAMETERS, responses={200: QuizPayloadSerializer})
+    def get(self, request, token: str):
+        target = resolve_token(token)
+        if isinstance(target, QuestionSet):
+            return Response(individual_api.quiz_payload(question_set=target))
+        return Response(group_play.quiz_payload(request, session=target))
+
+
+class SubmitView(APIView):
+    """POST /api/questions/<token>/submit: scored on the server; the group flow records the result."""
+
+    permission_classes = [AllowAny]
+    throttle_scope = "submit"
+
+    def get_throttles(self):
+        from rest_framework.throttling import ScopedRateThrottle
+
+        return [ScopedRateThrottle()]
+
+    @extend_schema(
+        parameters=_CONTEXT_PARAMETERS, request=SubmissionSerializer, responses={200: SubmissionResultSerializer}
+    )
+    def post(self, request, token: str):
+        target = resolve_token(token)
+        submission = SubmissionSerializer(data=request.data)
+        submission.is_valid(raise_exception=True)
+        if isinstance(target, QuestionSet):
+            return Response(individual_api.submit(request, question_set=target, data=submission.validated_data))
+        return Response(group_play.submit(request, session=target, data=submission.validated_data))

@@ -1,0 +1,66 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from groups.models import Role
+from tests.factories import GroupFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def token_client(user) -> APIClient:
+    """An API client that authenticates the way the extension does: `Authorization: Token <key>`."""
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def group_with_roles(db):
+    """A group with an owner, an admin and two members, plus an outsider who owns another group."""
+    owner = UserFactory(username="olivia_owner")
+    group = GroupFactory(name="Biology 101", created_by=owner)
+    MembershipFactory(group=group, user=owner, role=Role.OWNER)
+    admin = MembershipFactory(group=group, role=Role.ADMIN, user=UserFactory(username="adam_admin")).user
+    member = MembershipFactory(group=group, role=Role.MEMBER, user=UserFactory(username="mia_member")).user
+    other_member = MembershipFactory(group=group, role=Role.MEMBER, user=UserFactory(username="otto_member")).user
+    outsider = UserFactory(username="oscar_outsider")
+    other_group = GroupFactory(name="Chemistry", created_by=outsider)
+    MembershipFactory(group=other_group, user=outsider, role=Role.OWNER)
+    return {
+        "group": group,
+        "other_group": other_group,
+        "owner": owner,
+        "admin": admin,
+        "member": member,
+        "other_member": other_member,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache (Redis under `make test`): each test starts from zero."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if settings.REDIS_URL:
+        # Only this checkout's keys: clear() would FLUSHDB and wipe the broker's queues too.
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+    yield
