@@ -10,6 +10,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from questions import api as individual_api
@@ -64,12 +65,8 @@ class SubmitView(APIView):
     """POST /api/questions/<token>/submit: scored on the server; the group flow records the result."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
     throttle_scope = "submit"
-
-    def get_throttles(self):
-        from rest_framework.throttling import ScopedRateThrottle
-
-        return [ScopedRateThrottle()]
 
     @extend_schema(
         parameters=_CONTEXT_PARAMETERS, request=SubmissionSerializer, responses={200: SubmissionResultSerializer}
