@@ -85,6 +85,26 @@ def can_session(membership: Membership | None, action: SessionAction, session) -
     return action in _CREATOR_ACTIONS and session.created_by_id == membership.user_id
 
 
+def can_remove_member(actor: Membership | None, target: Membership) -> bool:
+    """Anyone may leave; managers may remove others, but only owners may remove an owner."""
+    if actor is None or actor.group_id != target.group_id:
+        return False
+    if actor.user_id == target.user_id:
+        return True
+    if target.role == Role.OWNER:
+        return can_group(actor, GroupAction.GRANT_ADMIN)
+    return can_group(actor, GroupAction.MANAGE_MEMBERS)
+
+
+def can_set_role(actor: Membership | None, target: Membership, role: str) -> bool:
+    """Granting or revoking admin or owner is for owners only."""
+    if actor is None or actor.group_id != target.group_id:
+        return False
+    if role in _MANAGERS or target.role in _MANAGERS:
+        return can_group(actor, GroupAction.GRANT_ADMIN)
+    return can_group(actor, GroupAction.MANAGE_MEMBERS)
+
+
 def require_group(membership: Membership | None, action: GroupAction) -> None:
     if membership is None:
         raise NotFound("Group not found.")
@@ -116,7 +136,9 @@ __all__ = [
     "allowed_group_actions",
     "allowed_session_actions",
     "can_group",
+    "can_remove_member",
     "can_session",
+    "can_set_role",
     "get_membership",
     "require_group",
     "require_session",

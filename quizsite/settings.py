@@ -167,6 +167,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1, "max_retries": 0}
+# A request that queues a task while Redis is down must fail within about a second, not hang: one quick
+# re-publish (a pooled connection gone stale after a Redis restart), then give up; the sweep catches up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Nothing reads task results; ignoring them also keeps apply_async from touching the result backend.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -64,3 +64,18 @@ def _clear_cache():
     else:
         cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _celery_tasks_run_inline(request):
+    """Outside tests marked `worker`, queued tasks run in-process as in `make run`: no message reaches the
+    shared Redis, where another checkout's worker could pick it up (see tests/celery/conftest.py)."""
+    from quizsite.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -1,0 +1,199 @@
+"""Reads of group sessions shared by the API, the pages, the admin and the tasks.
+
+A session's stored status is what the last transition wrote; the status the world sees is derived
+from the stored times at a moment (`GroupSession.effective_status`). Filters on status here express
+that same derivation in SQL, so a list can be filtered and paginated by the true status even when no
+worker has persisted the transition yet.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from groups.models import Group, Membership
+from groups.permissions import SessionAction, access_group, require_session
+from quizsite.errors import NotFound
+
+from .models import GroupSession, Participant, SessionStatus, SessionType
+
+
+def effective_status_q(status: str, now: datetime) -> Q:
+    """Rows whose `effective_status(now)` is `status`; mirrors GroupSession.effective_status."""
+    not_expired = Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    if status == SessionStatus.CANCELLED:
+        return Q(status=SessionStatus.CANCELLED)
+    if status == SessionStatus.COMPLETED:
+        return Q(status=SessionStatus.COMPLETED) | Q(
+            status__in=[SessionStatus.SCHEDULED, SessionStatus.ACTIVE], ends_at__lte=now
+        )
+    if status == SessionStatus.ACTIVE:
+        started = Q(status=SessionStatus.ACTIVE) | Q(status=SessionStatus.SCHEDULED, scheduled_at__lte=now)
+        return started & not_expired
+    if status == SessionStatus.SCHEDULED:
+        not_due = Q(scheduled_at__isnull=True) | Q(scheduled_at__gt=now)
+        return Q(status=SessionStatus.SCHEDULED) & not_due & not_expired
+    raise ValueError(f"Unknown session status {status!r}")
+
+
+def _count_of(participants: QuerySet) -> Coalesce:
+    """A correlated COUNT(*) of `participants` per session row, 0 when none."""
+    counted = participants.filter(session=OuterRef("pk")).order_by().values("session").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
+
+
+def with_counts(queryset: QuerySet) -> QuerySet:
+    """Annotate `participant_count` and `completed_count` in the same query, creator loaded."""
+    return queryset.select_related("created_by").annotate(
+        participant_count=_count_of(Participant.objects.all()),
+        completed_count=_count_of(Participant.objects.filter(completed_at__isnull=False)),
+    )
+
+
+def get_session(*, session_id: int, group_id: int | None = None) -> GroupSession:
+    """One session with its counts and group loaded; NotFound if absent (or not of `group_id`)."""
+    sessions = with_counts(GroupSession.objects.select_related("group"))
+    if group_id is not None:
+        sessions = sessions.filter(group_id=group_id)
+    session = sessions.filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("Session not found.")
+    return session
+
+
+def access_session(*, user, group_id: int, session_id: int) -> tuple[Membership, GroupSession]:
+    """The caller's membership and the session, with counts; NotFound unless a member of its group."""
+    membership = access_group(user=user, group_id=group_id)
+    session = get_session(session_id=session_id, group_id=group_id)
+    require_session(membership, SessionAction.VIEW, session)
+    return membership, session
+
+
+def list_sessions(
+    *,
+    group: Group,
+    now: datetime,
+    status: str | None = None,
+    session_type: str | None = None,
+    created_by=None,
+    search: str | None = None,
+) -> QuerySet[GroupSession]:
+    """Sessions of a group, newest first, counts annotated; `status` is the effective status at `now`."""
+    sessions = with_counts(GroupSession.objects.filter(group=group))
+    if status:
+        sessions = sessions.filter(effective_status_q(status, now))
+    if session_type:
+        sessions = sessions.filter(session_type=session_type)
+    if created_by is not None:
+        sessions = sessions.filter(created_by=created_by)
+    if search:
+        sessions = sessions.filter(title__icontains=search)
+    return sessions.order_by("-created_at", "-id")
+
+
+def session_participants(*, session: GroupSession, user=None) -> QuerySet[Participant]:
+    """Participants in leaderboard order (score desc, earliest finisher first), user and rounds loaded."""
+    participants = (
+        Participant.objects.filter(session=session)
+        .select_related("user")
+        .prefetch_related("rounds")
+        .order_by(F("score").desc(nulls_last=True), F("completed_at").asc(nulls_last=True), "joined_at", "id")
+    )
+    if user is not None:
+        participants = participants.filter(user=user)
+    return participants
+
+
+def get_participant(*, session: GroupSession, user) -> Participant | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return session_participants(session=session, user=user).first()
+
+
+DEFAULT_MAX_ROUNDS = 3
+MAX_ROUNDS = 10
+
+
+def max_rounds(session: GroupSession) -> int:
+    """How many rounds a participant may take: 1, or the study loop's `max_rounds` (default 3)."""
+    if not session.is_study_loop:
+        return 1
+    return int(session.loop_data.get("max_rounds") or DEFAULT_MAX_ROUNDS)
+
+
+@dataclass(frozen=True)
+class StudyProgress:
+    """Where a participant stands in a session's rounds (a session without a study loop has one)."""
+
+    rounds_done: int
+    max_rounds: int
+    missed_ids: tuple[int, ...]
+    """Questions not answered right in any round so far, in snapshot order."""
+
+    @property
+    def mastered(self) -> bool:
+        return self.rounds_done > 0 and not self.missed_ids
+
+    @property
+    def next_round(self) -> int | None:
+        """The round on offer now, if any: only after round 1, while something is missed and rounds remain."""
+        if self.rounds_done == 0 or not self.missed_ids or self.rounds_done >= self.max_rounds:
+            return None
+        return self.rounds_done + 1
+
+
+def study_progress(*, session: GroupSession, participant: Participant | None) -> StudyProgress:
+    """Derived from the stored rounds and the snapshot's answers (uses prefetched `rounds` if loaded)."""
+    rounds = list(participant.rounds.all()) if participant is not None and participant.pk else []
+    answer_of = {int(q["id"]): q["answer"] for q in session.questions_data}
+    right = {
+        int(a["question_id"])
+        for r in rounds
+        for a in (r.answers or [])
+        if answer_of.get(int(a["question_id"])) == a.get("choice")
+    }
+    return StudyProgress(
+        rounds_done=max((r.round for r in rounds), default=0),
+        max_rounds=max_rounds(session),
+        missed_ids=tuple(qid for qid in answer_of if qid not in right),
+    )
+
+
+def round_questions(*, session: GroupSession, progress: StudyProgress, round: int) -> list[dict]:
+    """The snapshot questions of `round`: all of them for round 1, the ones missed so far after that."""
+    if round == 1:
+        return list(session.questions_data)
+    missed = set(progress.missed_ids)
+    return [q for q in session.questions_data if int(q["id"]) in missed]
+
+
+def due_session_ids(*, now: datetime) -> dict[str, list[int]]:
+    """Ids whose stored status lags behind the effective one: scheduled and due, or past their end."""
+    expired = GroupSession.objects.filter(
+        status__in=[SessionStatus.SCHEDULED, SessionStatus.ACTIVE], ends_at__lte=now
+    ).values_list("pk", flat=True)
+    due = (
+        GroupSession.objects.filter(status=SessionStatus.SCHEDULED, scheduled_at__lte=now)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .values_list("pk", flat=True)
+    )
+    return {"due": list(due.order_by("scheduled_at")), "expired": list(expired.order_by("ends_at"))}
+
+
+__all__ = [
+    "SessionStatus",
+    "SessionType",
+    "StudyProgress",
+    "access_session",
+    "due_session_ids",
+    "effective_status_q",
+    "get_participant",
+    "get_session",
+    "list_sessions",
+    "max_rounds",
+    "round_questions",
+    "session_participants",
+    "study_progress",
+    "with_counts",
+]
