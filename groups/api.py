@@ -1,6 +1,6 @@
 """Group endpoints of the extension's API: validate, call one service, serialize."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,8 @@ from .permissions import GroupAction, access_group, can_group, require_group
 _UNAUTHENTICATED = OpenApiResponse(description="No or bad credentials.")
 _NOT_FOUND = OpenApiResponse(description="Unknown group, or the caller is not a member of it.")
 _FORBIDDEN = OpenApiResponse(description="The caller's role does not allow this.")
+_GROUP_ID = OpenApiParameter("group_id", int, OpenApiParameter.PATH)
+_USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH, description="The member's user id.")
 
 
 class GroupCreateSerializer(serializers.ModelSerializer):
@@ -47,7 +49,7 @@ class UserGroupsSerializer(serializers.Serializer):
 
 class MemberAddSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=services.ADDABLE_ROLES, default=Role.MEMBER)
+    role = serializers.ChoiceField(choices=[role.value for role in services.ADDABLE_ROLES], default=Role.MEMBER.value)
 
 
 class MemberUserSerializer(serializers.Serializer):
@@ -102,6 +104,7 @@ class GroupMembersView(APIView):
     @extend_schema(
         operation_id="group_members_create",
         summary="Add a member by username (owners and admins; only owners may add an admin)",
+        parameters=[_GROUP_ID],
         request=MemberAddSerializer,
         responses={
             201: MemberSerializer,
@@ -126,6 +129,7 @@ class GroupMemberView(APIView):
     @extend_schema(
         operation_id="group_members_destroy",
         summary="Remove a member, or leave the group when it is the caller",
+        parameters=[_GROUP_ID, _USER_ID],
         request=None,
         responses={
             204: None,

@@ -10,7 +10,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api_serializers import QuestionOutputSerializer, QuestionResultSerializer
 from .models import QuestionSet
 from .scoring import public_question
 from .selectors import question_dicts, quiz_path
@@ -29,23 +28,6 @@ class QuestionSetCreatedSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="Where the set is taken: /questions/<token>.")
     title = serializers.CharField()
     question_count = serializers.IntegerField()
-
-
-class IndividualQuizPayloadSerializer(serializers.Serializer):
-    """GET /api/questions/<token> for a question set: always open, never a group context."""
-
-    token = serializers.CharField()
-    title = serializers.CharField()
-    open = serializers.BooleanField()
-    questions = QuestionOutputSerializer(many=True)
-    context = serializers.JSONField(allow_null=True, help_text="Always null in the individual flow.")
-
-
-class IndividualSubmissionResultSerializer(serializers.Serializer):
-    score = serializers.IntegerField()
-    total = serializers.IntegerField()
-    results = QuestionResultSerializer(many=True)
-    context = serializers.JSONField(allow_null=True, help_text="Always null in the individual flow.")
 
 
 _ERROR_RESPONSES = {

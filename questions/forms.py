@@ -1,6 +1,8 @@
 from django import forms
 
-DISPLAY_NAME_MAX_LENGTH = 100
+from .models import Attempt
+
+DISPLAY_NAME_MAX_LENGTH = Attempt._meta.get_field("display_name").max_length
 
 
 class QuizForm(forms.Form):
@@ -24,7 +26,7 @@ class QuizForm(forms.Form):
                 coerce=int,
                 required=False,
                 empty_value=None,
-                widget=forms.RadioSelect(attrs={"class": "form-check-input flex-shrink-0 mt-0"}),
+                widget=forms.RadioSelect(attrs={"class": "form-check-input flex-shrink-0"}),
             )
 
     @staticmethod

@@ -103,9 +103,7 @@ def _read_block(lines: list[tuple[int, str]]) -> _Block:
             block.explanation.append((number, line[len(EXPLANATION_MARK) :].strip()))
             continue
         if block.explanation:
-            raise QuestionTextError(
-                "After the explanation, leave a blank line before the next question.", line=number
-            )
+            raise QuestionTextError("After the explanation, leave a blank line before the next question.", line=number)
         if line.startswith(CORRECT_MARK):
             if block.answer_line is not None:
                 raise QuestionTextError(

@@ -155,6 +155,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "role"; named here rather than hashed by drf-spectacular.
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "groups.models.Role", "AddableRoleEnum": "groups.services.ADDABLE_ROLES"},
 }
 
 # Celery: without REDIS_URL every task runs in-process, so `make run` needs no broker.

@@ -94,8 +94,10 @@ class SessionUpdateSerializer(serializers.Serializer):
 
 
 class SessionListFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=SessionStatus.choices, required=False)
-    session_type = serializers.ChoiceField(choices=SessionType.choices, required=False)
+    """Query of the list; an empty value means no filter."""
+
+    status = serializers.ChoiceField(choices=SessionStatus.choices, required=False, allow_blank=True)
+    session_type = serializers.ChoiceField(choices=SessionType.choices, required=False, allow_blank=True)
 
 
 # --- Responses -------------------------------------------------------------------------------------

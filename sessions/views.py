@@ -12,6 +12,7 @@ events that `static/js/site.js` and `static/js/sessions.js` listen to:
 """
 
 import functools
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -190,6 +191,23 @@ class SessionView:
         if self.status == SessionStatus.ACTIVE:
             return self.session.ends_at
         return None
+
+    @property
+    def countdown_text(self) -> str:
+        """ "4:05", "1:02:03", "2d 3h 04m": what sessions.js counts down from, second by second."""
+        if self.countdown_to is None:
+            return ""
+        total = max(0, math.ceil((self.countdown_to - self.now).total_seconds()))
+        if total == 0:
+            return "now"
+        days, rest = divmod(total, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes, seconds = divmod(rest, 60)
+        if days:
+            return f"{days}d {hours}h {minutes:02d}m"
+        if hours:
+            return f"{hours}:{minutes:02d}:{seconds:02d}"
+        return f"{minutes}:{seconds:02d}"
 
     @property
     def started_at(self) -> datetime | None:

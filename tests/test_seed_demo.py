@@ -59,6 +59,17 @@ class TestSeedDemo:
         assert snapshot() == before
         assert second_output == first_output
 
+    def test_rerun_after_hand_edits_does_not_fail_and_keeps_the_edits(self):
+        run_seed()
+        group = Group.objects.get(name="Biology study group")
+        group.memberships.filter(user__username="alice").update(role=Role.MEMBER)
+        group.memberships.filter(user__username="dave").delete()
+
+        run_seed()
+
+        roles = dict(group.memberships.values_list("user__username", "role"))
+        assert roles == {"alice": Role.MEMBER, "bob": Role.ADMIN, "carol": Role.MEMBER, "dave": Role.MEMBER}
+
     def test_demo_questions_follow_the_api_rules(self):
         for spec in QUESTION_SETS:
             validated = QuestionListField().run_validation(spec["questions"])

@@ -192,7 +192,9 @@
   }
 
   document.body.addEventListener("htmx:load", function (evt) { init(evt.detail.elt); });
-  document.body.addEventListener("htmx:afterSwap", function (evt) {
+  // After settling, not swapping: htmx keeps the old classes on same-id elements until then, so the
+  // new `.is-invalid` marks are only there now.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "session-modal-content") {
       initForms(evt.detail.target);
       if (modalEl && modalEl.classList.contains("show")) focusFirstField(evt.detail.target);

@@ -143,7 +143,9 @@ def test_login_with_right_credentials_opens_the_groups_list(client, user):
 
 
 def test_login_honours_next(client, user):
-    response = client.post("/account/login", {"username": user.username, "password": PASSWORD, "next": "/account/token"})
+    response = client.post(
+        "/account/login", {"username": user.username, "password": PASSWORD, "next": "/account/token"}
+    )
 
     assert response.url == "/account/token"
 

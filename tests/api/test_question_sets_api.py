@@ -253,6 +253,15 @@ class TestInvalidBodies:
 
         assert response.status_code == 400
 
+    def test_oversized_body_is_400_and_writes_nothing(self, client, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+        questions = [question(n, explanation="e" * 1000) for n in range(1, 21)]
+
+        response = client.post(URL, body(questions=questions), format="json")
+
+        assert response.status_code == 400
+        assert not QuestionSet.objects.exists()
+
     def test_one_bad_question_among_many_writes_nothing(self, client):
         questions = [question(n) for n in range(1, 151)] + [question(151, answer=7)]
 

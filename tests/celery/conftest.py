@@ -28,10 +28,12 @@ from sessions import services
 from tests.factories import GroupFactory, MembershipFactory, QuestionSetFactory, UserFactory
 
 
-def _close_thread_connections(**kwargs):
+def _close_thread_connections(task, **kwargs):
     # Worker threads would otherwise keep their connections (CONN_MAX_AGE) until the test database is
-    # dropped, which PostgreSQL refuses while anyone is connected.
-    connections.close_all()
+    # dropped, which PostgreSQL refuses while anyone is connected. A task run in the test's own thread
+    # (`apply()`, eager) shares the test's connection and transaction: leave that one alone.
+    if not task.request.is_eager:
+        connections.close_all()
 
 
 task_postrun.connect(_close_thread_connections, weak=False)
@@ -49,8 +51,11 @@ def _queue_of_its_own():
         app.conf.task_default_queue, app.conf.task_always_eager = previous
         import redis
 
-        # Timers still waiting when the worker stopped went back to the queue: drop them with it.
-        redis.Redis.from_url(settings.REDIS_URL).delete(name)
+        # Timers still waiting when the worker stopped went back to the queue: drop them with it, and
+        # the queue's routing keys, so test runs leave nothing behind in the shared Redis.
+        redis.Redis.from_url(settings.REDIS_URL).delete(
+            name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}"
+        )
 
 
 @pytest.fixture
@@ -77,6 +82,12 @@ def wait_until(condition, *, timeout: float, interval: float = 0.05):
         if time.monotonic() >= deadline:
             pytest.fail(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Each factory user hashes a password; the production hasher costs about half a second apiece.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ from tests.factories import GroupFactory, MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_list_groups_for_user_annotates_role_and_member_count_in_one_query(
-    group_with_roles, django_assert_num_queries
-):
+def test_list_groups_for_user_annotates_role_and_member_count_in_one_query(group_with_roles, django_assert_num_queries):
     g = group_with_roles
     extra = GroupFactory(name="algebra")
     MembershipFactory(group=extra, user=g["admin"], role=Role.OWNER)
 
     with django_assert_num_queries(1):
-        rows = [(group.name, group.my_role, group.member_count) for group in selectors.list_groups_for_user(user=g["admin"])]
+        rows = [
+            (group.name, group.my_role, group.member_count) for group in selectors.list_groups_for_user(user=g["admin"])
+        ]
 
     # Sorted by name whatever the case of the first letter.
     assert rows == [("algebra", "owner", 1), ("Biology 101", "admin", 4)]

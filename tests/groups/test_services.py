@@ -376,7 +376,10 @@ def test_member_cannot_update_the_group_settings(group_with_roles):
 
     with pytest.raises(PermissionDenied):
         services.update_group(
-            actor=membership_of(g["member"], g["group"]), name="Hijacked", description="", members_can_create_sessions=True
+            actor=membership_of(g["member"], g["group"]),
+            name="Hijacked",
+            description="",
+            members_can_create_sessions=True,
         )
 
 

@@ -58,7 +58,7 @@ class TestCreateQuestionSet:
 @pytest.mark.django_db
 class TestRecordAttempt:
     def test_scores_and_stores_an_anonymous_take(self):
-        question_set = QuestionSetFactory(questions=QUESTIONS)
+        question_set = QuestionSetFactory(created_by=None, questions=QUESTIONS)
         first, second = question_dicts(question_set=question_set)
 
         attempt, scored = record_attempt(
@@ -72,7 +72,7 @@ class TestRecordAttempt:
         assert (attempt.score, attempt.total, attempt.display_name, attempt.user) == (1, 2, "Kim", None)
 
     def test_signed_in_take_ignores_the_display_name(self):
-        question_set = QuestionSetFactory(questions=QUESTIONS)
+        question_set = QuestionSetFactory(created_by=None, questions=QUESTIONS)
         user = UserFactory()
 
         attempt, _ = record_attempt(question_set=question_set, answers=[], user=user, display_name="Someone else")
@@ -80,7 +80,7 @@ class TestRecordAttempt:
         assert (attempt.user, attempt.display_name) == (user, "")
 
     def test_scoring_error_writes_nothing(self):
-        question_set = QuestionSetFactory(questions=QUESTIONS)
+        question_set = QuestionSetFactory(created_by=None, questions=QUESTIONS)
 
         with pytest.raises(InvalidInput) as error:
             record_attempt(question_set=question_set, answers=[{"question_id": -5, "choice": 0}])
@@ -89,7 +89,7 @@ class TestRecordAttempt:
         assert not Attempt.objects.exists()
 
     def test_only_round_one_exists(self):
-        question_set = QuestionSetFactory(questions=QUESTIONS)
+        question_set = QuestionSetFactory(created_by=None, questions=QUESTIONS)
 
         with pytest.raises(Conflict):
             record_attempt(question_set=question_set, answers=[], round=2)
@@ -98,7 +98,7 @@ class TestRecordAttempt:
 @pytest.mark.django_db
 class TestSelectors:
     def test_get_question_set_finds_by_token(self):
-        question_set = QuestionSetFactory()
+        question_set = QuestionSetFactory(created_by=None)
 
         assert get_question_set(token=question_set.token) == question_set
 
@@ -108,13 +108,13 @@ class TestSelectors:
             get_question_set(token=token)
 
     def test_question_dicts_of_an_empty_set_is_empty(self):
-        assert question_dicts(question_set=QuestionSetFactory(questions=0)) == []
+        assert question_dicts(question_set=QuestionSetFactory(created_by=None, questions=0)) == []
 
     def test_list_question_sets_for_user_returns_only_theirs_with_counts(self, django_assert_num_queries):
         owner = UserFactory()
         older = QuestionSetFactory(created_by=owner, questions=2)
         newer = QuestionSetFactory(created_by=owner, questions=5)
-        QuestionSetFactory(questions=1)
+        QuestionSetFactory(created_by=UserFactory(), questions=1)
 
         with django_assert_num_queries(1):
             rows = [(s, s.question_count) for s in list_question_sets_for_user(user=owner)]
@@ -124,11 +124,11 @@ class TestSelectors:
     def test_list_question_sets_for_anonymous_is_empty(self):
         from django.contrib.auth.models import AnonymousUser
 
-        QuestionSetFactory()
+        QuestionSetFactory(created_by=None)
 
         assert list(list_question_sets_for_user(user=AnonymousUser())) == []
 
     def test_quiz_path_is_the_shared_link(self):
-        question_set = QuestionSetFactory()
+        question_set = QuestionSetFactory(created_by=None)
 
         assert quiz_path(question_set=question_set) == f"/questions/{question_set.token}"

@@ -5,6 +5,12 @@ from groups.models import Role
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Factories hash a password per user; the real hasher's cost is not what these tests are about.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def roles(group_with_roles):
     """group_with_roles plus a signed-in test client per person: `roles["clients"]["admin"]`."""

@@ -13,6 +13,7 @@ from tests.factories import GroupSessionFactory, ParticipantFactory, snapshot_qu
 
 pytestmark = pytest.mark.django_db
 
+
 def tab_url(group) -> str:
     return f"/groups/{group.id}"
 
@@ -396,7 +397,9 @@ def test_tab_costs_the_same_queries_for_1_or_500_sessions(roles, make_group_with
     with django_assert_max_num_queries(baseline):
         big_client.get(tab_url(big))
     with django_assert_max_num_queries(baseline):
-        big_client.get(tab_url(big), {"page": 7, "status": "active"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="session-list")
+        big_client.get(
+            tab_url(big), {"page": 7, "status": "active"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="session-list"
+        )
 
 
 # --- Wording -------------------------------------------------------------------------------------------

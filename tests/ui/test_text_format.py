@@ -29,7 +29,12 @@ def test_questions_are_read_with_choices_answer_and_explanation():
             "answer": 1,
             "explanation": "Paris has been the capital since 987.",
         },
-        {"prompt": "Which gas do plants take in?", "choices": ["Carbon dioxide", "Oxygen"], "answer": 0, "explanation": ""},
+        {
+            "prompt": "Which gas do plants take in?",
+            "choices": ["Carbon dioxide", "Oxygen"],
+            "answer": 0,
+            "explanation": "",
+        },
     ]
 
 
