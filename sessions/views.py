@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, trigger_client_event
 
 from groups.permissions import (
     GroupAction,
@@ -57,7 +57,7 @@ LEADERBOARD_SIZE = 10
 
 LIST_TARGET = "session-list"
 LIVE_TARGET = "session-live"
-MODAL_TARGET = "session-modal-content"
+FILTER_FORM = "session-filters"
 
 
 # --- Small helpers -----------------------------------------------------------------------------------
@@ -302,9 +302,13 @@ def group_sessions_tab(request, group_id: int):
         "now": now,
     }
     with timezone.override(request_timezone(request)):
-        if _fragment(request, LIST_TARGET):
-            return _render(request, "sessions/group_tab.html", context, partial="session-list")
-        return _render(request, "sessions/group_tab.html", context)
+        if not _fragment(request, LIST_TARGET):
+            return _render(request, "sessions/group_tab.html", context)
+        response = _render(request, "sessions/group_tab.html", context, partial="session-list")
+    if request.htmx.trigger == FILTER_FORM:
+        # The address bar gets the tidy URL (defaults left out), not the raw form fields.
+        push_url(response, context["list_url"])
+    return response
 
 
 # --- Creating and editing ----------------------------------------------------------------------------

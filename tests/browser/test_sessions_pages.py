@@ -57,6 +57,15 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_javascript_errors(page: Page):
+    """Every page these tests open must run its scripts without an uncaught error."""
+    errors: list[str] = []
+    page.context.on("weberror", lambda error: errors.append(str(error.error)))
+    yield
+    assert errors == []
+
+
 @pytest.fixture
 def people():
     admin = UserFactory(username="adam_admin")
@@ -79,10 +88,13 @@ def sign_in(context: BrowserContext, live_server, user) -> None:
 @pytest.fixture
 def member_page(browser: Browser, live_server, people):
     context = browser.new_context()
+    errors: list[str] = []
+    context.on("weberror", lambda error: errors.append(str(error.error)))
     sign_in(context, live_server, people["member"])
     page = context.new_page()
     yield page
     context.close()
+    assert errors == []
 
 
 def screenshot(page: Page, name: str, locator=None) -> None:
@@ -134,6 +146,8 @@ def test_admin_creates_a_session_from_a_share_member_takes_it_and_results_update
     page.get_by_role("link", name="New session").click()
     modal = page.locator("#session-modal")
     expect(modal.get_by_role("heading", name="New session")).to_be_visible()
+    # Once htmx has wired the new content, the first field takes the focus.
+    expect(modal.get_by_label("Title")).to_be_focused()
 
     # Paste the share link: the preview lists the questions before anything is created.
     modal.get_by_label("Title").fill("Week 2: organelles")

@@ -392,3 +392,34 @@ def test_actor_from_another_group_cannot_touch_this_group():
     # The actor's own group is the one acted on: an actor can never reach into a group by user id.
     with pytest.raises(NotFound):
         services.remove_member(actor=membership_of(other.user, other.group), user_id=owner.id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_leaving_at_once_still_leave_one_owner():
+    import threading
+
+    from django.db import connection
+
+    group = GroupFactory(created_by=None)
+    owners = [MembershipFactory(group=group, role=Role.OWNER, user__password=None) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def leave(owner):
+        try:
+            barrier.wait()
+            services.remove_member(actor=owner, user_id=owner.user_id)
+            outcomes.append("left")
+        except InvalidInput:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=leave, args=(owner,)) for owner in owners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["left", "refused"]
+    assert Membership.objects.filter(group=group, role=Role.OWNER).count() == 1

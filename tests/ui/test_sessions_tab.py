@@ -213,6 +213,21 @@ def test_filter_form_keeps_its_state_from_the_url(roles):
     assert re.search(r'name="mine"[^>]*checked', html)
 
 
+def test_filtering_pushes_a_tidy_url_to_the_address_bar(roles, one_of_each):
+    response = roles["clients"]["member"].get(
+        tab_url(roles["group"]),
+        {"status": "all", "type": "", "q": "Later"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="session-list",
+        HTTP_HX_TRIGGER="session-filters",
+    )
+    assert response["HX-Push-Url"] == f"/groups/{roles['group'].id}?q=Later"
+    polled = roles["clients"]["member"].get(
+        tab_url(roles["group"]), {"q": "Later"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="session-list"
+    )
+    assert "HX-Push-Url" not in polled
+
+
 def test_pages_hold_twenty_sessions_and_page_links_keep_the_filters(roles):
     group = roles["group"]
     GroupSession.objects.bulk_create(
