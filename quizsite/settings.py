@@ -155,6 +155,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "quizsite.schema.strip_trailing_slashes",
+    ],
     # Two choice sets share the field name "role"; named here rather than hashed by drf-spectacular.
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "groups.models.Role", "AddableRoleEnum": "groups.services.ADDABLE_ROLES"},
 }
