@@ -242,10 +242,6 @@ class SessionView:
         return self.can(SessionAction.VIEW_ALL_RESULTS)
 
     @property
-    def can_join(self) -> bool:
-        return self.status == SessionStatus.ACTIVE and self.can(SessionAction.JOIN)
-
-    @property
     def has_manage_actions(self) -> bool:
         return self.can_start or self.can_end or self.can_cancel or self.can_edit or self.can_delete
 
