@@ -48,6 +48,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class QuestionSetFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = QuestionSet
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Question set {n}")
     source_url = "https://example.com/article"
