@@ -52,6 +52,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "quizsite.middleware.DomainErrorMiddleware",
 ]
+# `make bench` counts each request's SQL queries (quizsite/querycount.py); off everywhere else.
+if env.bool("QUERY_COUNT", default=False):
+    MIDDLEWARE.insert(0, "quizsite.querycount.QueryCountMiddleware")
 
 ROOT_URLCONF = "quizsite.urls"
 WSGI_APPLICATION = "quizsite.wsgi.application"

@@ -58,11 +58,17 @@ def _context(session: GroupSession, participant: Participant | None, now) -> dic
 # --- API -------------------------------------------------------------------------------------------
 
 
-def quiz_payload(request, *, session: GroupSession) -> dict:
-    """GET /api/questions/<token> for a group session."""
+def authorize(request, *, session: GroupSession) -> None:
+    """The group flow's access rules alone (401 signed out, 404 not a member or a mismatched link), for a
+    caller that wants them checked before it looks at the body."""
     if not request.user.is_authenticated:
         raise NotAuthenticated()
     _access(request.user, request.query_params, session)
+
+
+def quiz_payload(request, *, session: GroupSession) -> dict:
+    """GET /api/questions/<token> for a group session."""
+    authorize(request, session=session)
     now = timezone.now()
     participant = _join(request.user, session, now)
     is_open = session.effective_status(now) == SessionStatus.ACTIVE
@@ -77,9 +83,7 @@ def quiz_payload(request, *, session: GroupSession) -> dict:
 
 def submit(request, *, session: GroupSession, data: dict) -> dict:
     """POST /api/questions/<token>/submit for a group session; `data` is validated SubmissionSerializer data."""
-    if not request.user.is_authenticated:
-        raise NotAuthenticated()
-    _access(request.user, request.query_params, session)
+    authorize(request, session=session)
     now = timezone.now()
     outcome = services.record_submission(
         user=request.user, session=session, answers=data["answers"], round=data.get("round"), now=now

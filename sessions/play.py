@@ -7,7 +7,7 @@ group sessions.
 """
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -42,6 +42,11 @@ def quiz_page(request, token: str):
     return group_play.quiz_page(request, session=target)
 
 
+_UNKNOWN = OpenApiResponse(
+    description="Unknown token, a group session of a group the caller is not in, or groupId/sessionId not its own."
+)
+_SIGN_IN = OpenApiResponse(description="A group session's token without credentials (the individual flow needs none).")
+
 _CONTEXT_PARAMETERS = [
     OpenApiParameter("groupId", int, required=False, description="Group of the session (group flow)."),
     OpenApiParameter("sessionId", int, required=False, description="Id of the session (group flow)."),
@@ -53,7 +58,9 @@ class QuizView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=_CONTEXT_PARAMETERS, responses={200: QuizPayloadSerializer})
+    @extend_schema(
+        parameters=_CONTEXT_PARAMETERS, responses={200: QuizPayloadSerializer, 401: _SIGN_IN, 404: _UNKNOWN}
+    )
     def get(self, request, token: str):
         target = resolve_token(token)
         if isinstance(target, QuestionSet):
@@ -69,7 +76,16 @@ class SubmitView(APIView):
     throttle_scope = "submit"
 
     @extend_schema(
-        parameters=_CONTEXT_PARAMETERS, request=SubmissionSerializer, responses={200: SubmissionResultSerializer}
+        parameters=_CONTEXT_PARAMETERS,
+        request=SubmissionSerializer,
+        responses={
+            200: SubmissionResultSerializer,
+            400: OpenApiResponse(description='Invalid answers: `{"<field>": ["message", ...]}`.'),
+            401: _SIGN_IN,
+            404: _UNKNOWN,
+            409: OpenApiResponse(description="Not open, already submitted, or a round that is not on offer."),
+            429: OpenApiResponse(description="Too many submissions; retry later."),
+        },
     )
     def post(self, request, token: str):
         target = resolve_token(token)

@@ -42,6 +42,8 @@ from .selectors import MAX_ROUNDS, StudyProgress, due_session_ids, round_questio
 LOOP_DATA_MAX_BYTES = 16 * 1024
 TITLE_MAX_LENGTH = 200
 UNTITLED = "Untitled session"
+# Far enough for any real plan; also keeps start + duration (and every timer) inside datetime's range.
+MAX_SCHEDULE_AHEAD = timedelta(days=5 * 365)
 
 
 class _Unset:
@@ -121,6 +123,8 @@ def _clean_future_time(value, *, now: datetime) -> datetime:
         value = timezone.make_aware(value)
     if value <= now:
         raise InvalidInput("Must be in the future.", field="scheduled_at")
+    if value > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidInput(f"Must be within {MAX_SCHEDULE_AHEAD.days // 365} years from now.", field="scheduled_at")
     return value
 
 
@@ -135,11 +139,24 @@ def _clean_loop_data(loop_data) -> dict | None:
         raise InvalidInput("Must be plain JSON.", field="loop_data") from error
     if size > LOOP_DATA_MAX_BYTES:
         raise InvalidInput(f"Must be at most {LOOP_DATA_MAX_BYTES} bytes once serialized.", field="loop_data")
+    if _has_nul(loop_data):
+        # PostgreSQL's jsonb cannot store U+0000.
+        raise InvalidInput("Null characters are not allowed.", field="loop_data")
     if loop_data.get("mode") == "until_mastered" and "max_rounds" in loop_data:
         max_rounds = loop_data["max_rounds"]
         if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or not 1 <= max_rounds <= MAX_ROUNDS:
             raise InvalidInput(f"max_rounds must be an integer from 1 to {MAX_ROUNDS}.", field="loop_data")
     return loop_data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _first_message(detail, path: tuple = ()) -> str:

@@ -35,11 +35,6 @@ EDITORS = ("owner", "admin", "member")
 MANAGERS = ("owner", "admin")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(group_with_roles):
     session = active_session(group=group_with_roles["group"], created_by=group_with_roles["member"], title="Cells")

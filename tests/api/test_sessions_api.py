@@ -18,11 +18,6 @@ from tests.sessions.helpers import QUESTIONS, SESSION_KEYS, active_session, sche
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def roles(group_with_roles):
     return group_with_roles
@@ -165,6 +160,14 @@ class TestCreate:
             ({"session_type": "scheduled", "scheduled_at": "2001-01-01T00:00:00Z"}, "scheduled_at"),
             ({"session_type": "scheduled", "scheduled_at": "next tuesday"}, "scheduled_at"),
             ({"scheduled_at": in_future(hours=1)}, "scheduled_at"),
+            (
+                {"session_type": "scheduled", "scheduled_at": "9999-12-31T23:59:59Z", "duration_minutes": 600},
+                "scheduled_at",
+            ),
+            ({"session_type": "scheduled", "scheduled_at": "0001-01-01T00:00:00+05:00"}, "scheduled_at"),
+            ({"title": "a\u0000b"}, "title"),
+            ({"loop_data": {"note": "a\u0000b"}}, "loop_data"),
+            ({"loop_data": {"a\u0000": [1]}}, "loop_data"),
         ],
     )
     @pytest.mark.parametrize("endpoint", ["group", "extension"])
@@ -273,6 +276,8 @@ class TestEdit:
             ("active", {"scheduled_at": in_future(days=1)}, "scheduled_at"),
             ("scheduled", {"scheduled_at": "2001-01-01T00:00:00Z"}, "scheduled_at"),
             ("scheduled", {"scheduled_at": "tomorrow"}, "scheduled_at"),
+            ("scheduled", {"scheduled_at": "9999-12-31T00:00:00Z"}, "scheduled_at"),
+            ("scheduled", {"scheduled_at": None}, "scheduled_at"),
             ("active", {"status": "scheduled"}, "status"),
             ("active", {"status": "cancelled"}, "status"),
             ("scheduled", {"status": "completed"}, "status"),
@@ -497,3 +502,13 @@ def test_anonymous_callers_get_401_with_and_without_slash(roles):
     for path in (sessions_url(roles["group"]), "/api/extension/create-group-session"):
         for slash in ("", "/"):
             assert client.post(path + slash, {}, format="json").status_code == 401
+
+
+def test_ids_beyond_the_database_range_are_not_found(roles, owner_client, question_set):
+    huge = 10**30
+    body = {"group_id": huge, "session_type": "instant", "share_token": question_set.token}
+
+    assert owner_client.post("/api/extension/create-group-session", body, format="json").status_code == 404
+    assert owner_client.get(f"/api/groups/{huge}/sessions").status_code == 404
+    assert owner_client.get(f"/api/groups/{roles['group'].pk}/sessions/{huge}").status_code == 404
+    assert owner_client.get(f"/api/groups/{roles['group'].pk}/sessions?page={huge}").status_code == 404
