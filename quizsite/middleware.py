@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
 
 from quizsite.errors import DomainError, NotFound
@@ -26,3 +28,56 @@ class DomainErrorMiddleware:
             {"status": exception.status_code, "message": exception.message},
             status=exception.status_code,
         )
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send `settings.CONTENT_SECURITY_POLICY` with every response that has none of its own.
+
+    Django 5.2 has no CSP support of its own. The policy allows no inline script and no inline style
+    attributes, so markup that slips through escaping still cannot run; templates keep every script and
+    style in static files.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
+
+
+class RejectNullCharactersMiddleware:
+    """A NUL character in the path, the query, a cookie or the credentials is a 400, before any view runs.
+
+    PostgreSQL text cannot hold NUL, so such a value would reach the database only to fail there as a
+    500 (a share token looked up by path, a session key read from its cookie, an API key). Forms and
+    serializers reject NUL in bodies themselves; this covers what arrives outside them.
+    """
+
+    MESSAGE = "The request contains a NUL character."
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            return self._bad_request(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if "\x00" in request.path_info or "\x00" in request.META.get("HTTP_AUTHORIZATION", ""):
+            return True
+        for values in (request.GET.lists(), request.COOKIES.items()):
+            for key, value in values:
+                if "\x00" in key or any("\x00" in item for item in (value if isinstance(value, list) else [value])):
+                    return True
+        return False
+
+    def _bad_request(self, request):
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"non_field_errors": [self.MESSAGE]}, status=400)
+        return render(request, "error.html", {"status": 400, "message": self.MESSAGE}, status=400)

@@ -88,14 +88,6 @@
     }
   }
 
-  // --- Progress bars (widths set here: no inline style attributes) ---------------------------------
-
-  function sizeBars(root) {
-    (root || document).querySelectorAll(".progress-bar[data-width]").forEach(function (el) {
-      el.style.width = Math.max(0, Math.min(100, Number(el.getAttribute("data-width")) || 0)) + "%";
-    });
-  }
-
   // --- The create/edit form: show the panel that applies -------------------------------------------
 
   function syncPanels(form) {
@@ -187,7 +179,6 @@
 
   function init(root) {
     formatTimes(root);
-    sizeBars(root);
     initForms(root);
   }
 

@@ -52,6 +52,14 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { showToasts(); });
+  // Progress bars carry their width in data-width: the CSP forbids style="" attributes, not CSSOM.
+  function sizeBars(root) {
+    (root || document).querySelectorAll(".progress-bar[data-width]").forEach(function (el) {
+      el.style.width = Math.max(0, Math.min(100, Number(el.getAttribute("data-width")) || 0)) + "%";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { showToasts(); sizeBars(); });
   document.body.addEventListener("htmx:afterSwap", function (evt) { showToasts(evt.target); });
+  document.body.addEventListener("htmx:load", function (evt) { sizeBars(evt.detail.elt); });
 })();

@@ -107,7 +107,7 @@ def _unique_choices(questions) -> None:
 
 def _steer(case, world) -> None:
     """Most generated ids and tokens name nothing: swap in real ones often enough to reach the services."""
-    for name, value in list((case.path_parameters or {}).items()):
+    for name in list(case.path_parameters or {}):
         if world.get(name) and (real := _pick(world[name])) is not None:
             case.path_parameters[name] = real
     body = case.body
@@ -138,7 +138,8 @@ def _steer(case, world) -> None:
 def test_api_never_errors_and_matches_its_schema(case, world):
     _steer(case, world)
     import time
-    t0=time.monotonic()
+
+    t0 = time.monotonic()
     r = case.call_and_validate(
         app=APP,
         headers={"Authorization": world["authorization"]},
@@ -146,5 +147,8 @@ def test_api_never_errors_and_matches_its_schema(case, world):
     )
 
     import json
-    with open("/tmp/helperg_statuses.txt","a") as f:
-        f.write(f"{case.method} {case.operation.path} {r.status_code} {time.monotonic()-t0:.4f} {json.dumps(case.body, default=str)[:150] if case.body is not None else ''}\n")
+
+    with open("/tmp/helperg_statuses.txt", "a") as f:
+        f.write(
+            f"{case.method} {case.operation.path} {r.status_code} {time.monotonic() - t0:.4f} {json.dumps(case.body, default=str)[:150] if case.body is not None else ''}\n"
+        )

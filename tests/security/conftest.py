@@ -1,0 +1,92 @@
+"""One group seen by every kind of caller, for the access-control, CSRF and hostile-input tests.
+
+Callers: the group's owner, an admin, a plain member, the creator (a plain member who created the
+sessions), the owner of another group (who has sessions of their own), and an anonymous visitor.
+"""
+
+import pytest
+from django.test import Client
+from django.test.client import ClientHandler
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from groups.models import Role
+from questions.models import Attempt
+from tests.factories import (
+    GroupFactory,
+    MembershipFactory,
+    ParticipantFactory,
+    QuestionSetFactory,
+    UserFactory,
+)
+from tests.sessions.helpers import active_session, scheduled_session
+
+ROLES = ("owner", "admin", "member", "creator", "outsider", "anonymous")
+
+
+@pytest.fixture
+def world(db):
+    owner = UserFactory(username="olivia_owner")
+    group = GroupFactory(name="Biology 101", created_by=owner)
+    MembershipFactory(group=group, user=owner, role=Role.OWNER)
+    admin = MembershipFactory(group=group, role=Role.ADMIN, user=UserFactory(username="adam_admin")).user
+    member = MembershipFactory(group=group, role=Role.MEMBER, user=UserFactory(username="mia_member")).user
+    creator = MembershipFactory(group=group, role=Role.MEMBER, user=UserFactory(username="cleo_creator")).user
+    outsider = UserFactory(username="oscar_outsider")
+    other_group = GroupFactory(name="Chemistry", created_by=outsider)
+    MembershipFactory(group=other_group, user=outsider, role=Role.OWNER)
+
+    session = active_session(group=group, created_by=creator, title="Cells")
+    ParticipantFactory(session=session, user=member)
+    ParticipantFactory(session=session, user=creator)
+    upcoming = scheduled_session(group=group, created_by=creator, title="Enzymes")
+    other_session = active_session(group=other_group, created_by=outsider, title="Acids")
+    question_set = QuestionSetFactory(created_by=owner, title="Mitosis")
+    other_set = QuestionSetFactory(created_by=outsider, title="Bases")
+    attempt = Attempt.objects.create(question_set=question_set, user=member, answers=[], score=0, total=3)
+    return {
+        "group": group,
+        "other_group": other_group,
+        "owner": owner,
+        "admin": admin,
+        "member": member,
+        "creator": creator,
+        "outsider": outsider,
+        "newcomer": UserFactory(username="nina_newcomer"),
+        "session": session,
+        "upcoming": upcoming,
+        "other_session": other_session,
+        "question_set": question_set,
+        "other_set": other_set,
+        "attempt": attempt,
+    }
+
+
+_handlers: dict[tuple, ClientHandler] = {}
+
+
+def _shared_handler(client, enforce_csrf_checks: bool = False):
+    """Loading the middleware (WhiteNoise scans the static files) costs ~0.2 s per new client: these
+    tests make hundreds of clients, so they share one handler of each kind."""
+    kind = (type(client.handler), enforce_csrf_checks)
+    if kind not in _handlers:
+        _handlers[kind] = client.handler
+    client.handler = _handlers[kind]
+    return client
+
+
+def page_client(world, role: str, *, enforce_csrf_checks: bool = False) -> Client:
+    """A browser-like client signed in as `role` (or not at all for "anonymous")."""
+    client = _shared_handler(Client(enforce_csrf_checks=enforce_csrf_checks), enforce_csrf_checks)
+    if role != "anonymous":
+        client.force_login(world[role])
+    return client
+
+
+def api_client(world, role: str) -> APIClient:
+    """An API client with `role`'s token, as the extension sends it (none for "anonymous")."""
+    client = _shared_handler(APIClient())
+    if role != "anonymous":
+        token, _ = Token.objects.get_or_create(user=world[role])
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
