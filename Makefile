@@ -30,6 +30,15 @@ test: venv services
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" CACHE_KEY_PREFIX="qs-$(CHECKOUT_ID)" \
 		DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The benchmark owns its database (dropped and reseeded each run; the name must contain "bench") and stops
+# everything it starts. Not part of `make test`: timings belong in bench/results.json, not in assertions.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quizsite_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
+BENCH_ARGS ?=
+
+bench: venv services
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" BENCH_REDIS_URL="$(BENCH_REDIS_URL)" $(PY) -m bench.run $(BENCH_ARGS)
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -89,6 +89,9 @@ class SubmitView(APIView):
     )
     def post(self, request, token: str):
         target = resolve_token(token)
+        if isinstance(target, GroupSession):
+            # Who may submit is decided before the body is read: an outsider learns nothing from a 400.
+            group_play.authorize(request, session=target)
         submission = SubmissionSerializer(data=request.data)
         submission.is_valid(raise_exception=True)
         if isinstance(target, QuestionSet):
