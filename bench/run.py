@@ -510,6 +510,9 @@ def main(argv=None) -> int:
         seed_info.update(seconds=context["seed_seconds"], rows=context["counts"])
         collectstatic_if_needed(env)
 
+        idle_load = os.getloadavg()[0]
+        if idle_load > 1.5:
+            print(f"note: load average {idle_load:.1f} before starting: other work is running, figures will be noisy")
         unsubmitted = len(context["unsubmitted_tokens"])
         submit_budget = min(args.requests, (unsubmitted - SUBMIT_WARMUP) // len(args.clients))
         clear_redis_keys(args.redis_url, prefix)
@@ -522,12 +525,13 @@ def main(argv=None) -> int:
         sampler.start()
 
         warm = max(args.clients)
-        print(f"warm-up: every scenario at {warm} clients, unmeasured…", flush=True)
+        print(f"warm-up: every scenario, unmeasured ({warm} clients; 10 for the heavy pages)…", flush=True)
         for scenario in args.scenarios:
-            budget = 2 * warm if scenario in HEAVY else 10 * warm
+            clients = min(warm, 10) if scenario in HEAVY else warm
+            budget = 2 * clients if scenario in HEAVY else 10 * clients
             offset = len(args.clients) * submit_budget if scenario == "submit" else 0
             budget = min(budget, SUBMIT_WARMUP) if scenario == "submit" else budget
-            run_locust(args, scenario, warm, budget=budget, seconds=3, offset=offset, tag=f"warmup-{scenario}")
+            run_locust(args, scenario, clients, budget=budget, seconds=3, offset=offset, tag=f"warmup-{scenario}")
 
         rows = []
         for scenario in args.scenarios:
@@ -536,6 +540,8 @@ def main(argv=None) -> int:
                 offset = level * submit_budget if scenario == "submit" else level * 3001
                 log_offset = log_path.stat().st_size
                 time.sleep(0.5)
+                # Other work on the machine skews every figure: the load average says whether there was any.
+                load_before = os.getloadavg()[0]
                 data = run_locust(
                     args,
                     scenario,
@@ -559,6 +565,7 @@ def main(argv=None) -> int:
                     peak_worker_rss_mib=peak_worker / 2**20,
                     baseline_worker_rss_mib=sampler.before(start)[1] / 2**20,
                     load_generator_cpu_warning=data["cpu_warning"],
+                    load_average_before=round(load_before, 2),
                 )
                 rows.append(summary)
                 print(
@@ -599,6 +606,7 @@ def main(argv=None) -> int:
                 "submit_budget": submit_budget,
                 "seconds_limit": args.seconds,
             },
+            "load_average_at_start": round(idle_load, 2),
             "seed": seed_info,
             "scenarios": DESCRIPTIONS,
             "rows": [{k: v for k, v in row.items() if k != "window"} for row in rows],

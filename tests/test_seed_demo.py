@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from groups.models import Group, Membership, Role
 from questions.models import Attempt, Question, QuestionSet
 from questions.validation import QuestionListField
+from sessions.models import GroupSession, Participant, SessionStatus
 from sessions.management.commands.seed_demo import DEMO_PASSWORD, QUESTION_SETS
 
 
@@ -25,6 +26,8 @@ def snapshot() -> dict:
         "memberships": list(Membership.objects.order_by("pk").values_list("pk", "group_id", "user_id", "role")),
         "sets": list(QuestionSet.objects.order_by("pk").values_list("pk", "token", "title")),
         "questions": list(Question.objects.order_by("pk").values_list("pk", "question_set_id", "position")),
+        "sessions": list(GroupSession.objects.order_by("pk").values_list("pk", "share_token", "status")),
+        "participants": list(Participant.objects.order_by("pk").values_list("pk", "user_id", "score")),
     }
 
 
@@ -49,6 +52,19 @@ class TestSeedDemo:
             assert question_set.questions.count() == 6
             assert question_set.created_by.username == "alice"
             assert f"/questions/{question_set.token}" in output
+
+    def test_creates_an_open_session_with_a_result_and_a_scheduled_one(self):
+        output = run_seed()
+
+        sessions = {s.title: s for s in GroupSession.objects.all()}
+        warm_up = sessions["Warm-up: cell biology"]
+        revision = sessions["Revision: the French Revolution"]
+        assert warm_up.status == SessionStatus.ACTIVE and warm_up.is_study_loop
+        assert revision.status == SessionStatus.SCHEDULED and revision.scheduled_at is not None
+        carol = warm_up.participants.get()
+        assert carol.user.username == "carol"
+        assert (carol.score, carol.total) == (5, 6)
+        assert warm_up.join_url in output and revision.join_url in output
 
     def test_running_twice_changes_nothing(self):
         first_output = run_seed()

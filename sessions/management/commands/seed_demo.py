@@ -3,11 +3,14 @@
 Idempotent: a second run finds everything in place, changes nothing and prints the same summary.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from groups.models import Group, Membership, Role
 from groups.services import create_group
@@ -15,6 +18,8 @@ from questions.models import QuestionSet
 from questions.selectors import quiz_path
 from questions.services import create_question_set
 from questions.validation import QuestionListField
+from sessions.models import GroupSession, SessionType
+from sessions.services import create_session, join_session, record_submission
 
 DEMO_PASSWORD = "quizsite-demo"
 SUPERUSER = "admin"
@@ -144,8 +149,11 @@ class Command(BaseCommand):
             people = seed_people()
             group = seed_group(owner=people[GROUP_OWNER], members=people)
             question_sets = seed_question_sets(owner=people[GROUP_OWNER])
-            seed_demo_group_session(group=group, question_sets=question_sets, created_by=people[GROUP_OWNER])
+            sessions = seed_demo_group_session(group=group, question_sets=question_sets, created_by=people[GROUP_OWNER])
         self.print_summary(superuser=superuser, people=people, group=group, question_sets=question_sets)
+        self.stdout.write("Group sessions (sign in as a member of the group to join):")
+        for session in sessions:
+            self.stdout.write(f"  {session.title}: {settings.SITE_URL}{session.join_url}")
 
     def print_summary(self, *, superuser, people, group, question_sets):
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
@@ -209,6 +217,39 @@ def seed_question_sets(*, owner) -> list[QuestionSet]:
     return question_sets
 
 
-def seed_demo_group_session(*, group: Group, question_sets: list[QuestionSet], created_by) -> None:
-    """Hook for a demo group session on `group` (to be filled in once sessions.services exists)."""
-    return None
+def seed_demo_group_session(*, group: Group, question_sets: list[QuestionSet], created_by) -> list[GroupSession]:
+    """An open session with one result in it and a scheduled one for tomorrow, made once.
+
+    Everything goes through sessions.services, the same path the pages and the API take.
+    """
+    existing = list(group.sessions.order_by("created_at"))
+    if existing:
+        return existing
+    owner = Membership.objects.select_related("group").get(group=group, user=created_by)
+    warm_up = create_session(
+        membership=owner,
+        title="Warm-up: cell biology",
+        session_type=SessionType.INSTANT,
+        question_set=question_sets[0],
+        loop_data={"mode": "until_mastered", "max_rounds": 3},
+    )
+    carol = get_user_model().objects.get(username="carol")
+    join_session(user=carol, session=warm_up)
+    # Carol gets all but the last question right, so the results page and the study loop have something to show.
+    answers = [
+        {
+            "question_id": q["id"],
+            "choice": q["answer"] if i < len(warm_up.questions_data) - 1 else (q["answer"] + 1) % len(q["choices"]),
+        }
+        for i, q in enumerate(warm_up.questions_data)
+    ]
+    record_submission(user=carol, session=warm_up, answers=answers)
+    revision = create_session(
+        membership=owner,
+        title="Revision: the French Revolution",
+        session_type=SessionType.SCHEDULED,
+        question_set=question_sets[1],
+        scheduled_at=timezone.now() + timedelta(days=1),
+        duration_minutes=30,
+    )
+    return [warm_up, revision]
