@@ -258,6 +258,72 @@ class MemorySampler(threading.Thread):
         return earlier[-1] if earlier else (0, 0)
 
 
+class CpuAccount:
+    """Where the machine's CPU went during a run: the web workers, PostgreSQL, the load generator, other.
+
+    Ours: gunicorn's processes, the PostgreSQL backends connected to the benchmark's database and the
+    locust process (a child this runner waits for). Everything else busy meanwhile (another test suite,
+    a build, the shared Redis) is "other": noise the figures of that run carry.
+    """
+
+    def __init__(self, master_pid: int, database: str):
+        self.master = psutil.Process(master_pid)
+        self.database = database
+
+    @staticmethod
+    def _cpu(processes) -> float:
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
+        return total
+
+    def _ours(self) -> dict[str, float]:
+        try:
+            web = [self.master, *self.master.children(recursive=True)]
+        except psutil.Error:
+            web = [self.master]
+        with psycopg.connect(_admin_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]).fetchall()
+        backends = []
+        for (pid,) in rows:
+            try:
+                backends.append(psutil.Process(pid))
+            except psutil.Error:
+                pass
+        return {"web": self._cpu(web), "postgres": self._cpu(backends), "locust": _children_seconds()}
+
+    def start(self):
+        self._busy = _busy_seconds()
+        self._start = self._ours()
+        self._clock = time.monotonic()
+
+    def stop(self) -> dict:
+        capacity = (time.monotonic() - self._clock) * (psutil.cpu_count() or 1)
+        busy = _busy_seconds() - self._busy
+        end = self._ours()
+        used = {name: max(0.0, end[name] - self._start[name]) for name in end}
+        other = max(0.0, busy - sum(used.values()))
+        return {
+            "cpu_percent": {name: round(100 * seconds / capacity, 1) for name, seconds in used.items()}
+            | {"other": round(100 * other / capacity, 1), "idle": round(max(0.0, 100 - 100 * busy / capacity), 1)},
+            "other_work_percent": round(100 * other / capacity, 1),
+        }
+
+
+def _busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0)
+
+
+def _children_seconds() -> float:
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
 # --- One run ---------------------------------------------------------------------------------------
 
 
@@ -407,6 +473,7 @@ def table(rows: list[dict]) -> str:
         "p99 ms",
         "queries/req",
         "workers' peak RSS MiB",
+        "other CPU %",
     ]
     lines = [header]
     for row in rows:
@@ -423,6 +490,7 @@ def table(rows: list[dict]) -> str:
                 _ms(row.get("p99_ms")),
                 _queries(row.get("queries")),
                 f"{row['peak_rss_mib']:.0f}",
+                f"{row['other_work_percent']:.0f}",
             ]
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -523,6 +591,7 @@ def main(argv=None) -> int:
         server = start_gunicorn(args, env, log_path)
         sampler = MemorySampler(server.pid)
         sampler.start()
+        cpu = CpuAccount(server.pid, _db_name(args.database_url))
 
         warm = max(args.clients)
         print(f"warm-up: every scenario, unmeasured ({warm} clients; 10 for the heavy pages)…", flush=True)
@@ -540,8 +609,7 @@ def main(argv=None) -> int:
                 offset = level * submit_budget if scenario == "submit" else level * 3001
                 log_offset = log_path.stat().st_size
                 time.sleep(0.5)
-                # Other work on the machine skews every figure: the load average says whether there was any.
-                load_before = os.getloadavg()[0]
+                cpu.start()
                 data = run_locust(
                     args,
                     scenario,
@@ -552,6 +620,7 @@ def main(argv=None) -> int:
                     tag=f"{scenario}-{clients}",
                 )
                 summary = summarize(data["samples"])
+                summary.update(cpu.stop())
                 if scenario == "csv_export":
                     counts = streamed_query_counts(log_path, log_offset)
                     summary["queries"] = _query_summary(counts)
@@ -565,13 +634,13 @@ def main(argv=None) -> int:
                     peak_worker_rss_mib=peak_worker / 2**20,
                     baseline_worker_rss_mib=sampler.before(start)[1] / 2**20,
                     load_generator_cpu_warning=data["cpu_warning"],
-                    load_average_before=round(load_before, 2),
                 )
                 rows.append(summary)
                 print(
                     f"  {scenario:<13} {clients:>3} clients: {summary['requests']:>5} requests, "
                     f"{summary.get('rps') or 0:>7.1f}/s, p95 {summary.get('p95_ms', 0):>7.1f} ms, "
-                    f"{summary['errors']} errors",
+                    f"{summary['errors']} errors; CPU "
+                    + ", ".join(f"{name} {value:.0f}%" for name, value in summary["cpu_percent"].items()),
                     flush=True,
                 )
         sampler.halt.set()

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from rest_framework.exceptions import NotAuthenticated
 
+from groups.models import Membership
 from groups.permissions import SessionAction, get_membership, require_session
 from questions.forms import QuizForm
 from questions.scoring import public_question, score_submission
@@ -31,23 +32,26 @@ def _check_link(params, session: GroupSession) -> None:
             raise NotFound("Session not found.")
 
 
-def _access(user, params, session: GroupSession) -> None:
+def _access(user, params, session: GroupSession) -> Membership:
     _check_link(params, session)
-    require_session(get_membership(user=user, group_id=session.group_id), SessionAction.VIEW, session)
+    membership = get_membership(user=user, group_id=session.group_id)
+    require_session(membership, SessionAction.VIEW, session)
+    return membership
 
 
-def _join(user, session: GroupSession, now) -> Participant | None:
+def _join(user, session: GroupSession, now, membership: Membership | None = None) -> Participant | None:
     """Join while the session is scheduled or open; afterwards only an existing row is shown."""
     if session.effective_status(now) in (SessionStatus.SCHEDULED, SessionStatus.ACTIVE):
         try:
-            return services.join_session(user=user, session=session, now=now)
+            return services.join_session(user=user, session=session, membership=membership, now=now)
         except SessionNotOpen:
             pass  # it ended between the two reads
     return selectors.get_participant(session=session, user=user)
 
 
 def _context(session: GroupSession, participant: Participant | None, now) -> dict:
-    counted = selectors.get_session(session_id=session.pk)
+    # `session` came with its group (sessions.play.resolve_token): only the counts are left to read.
+    counted = selectors.count_participants(session)
     return {
         "group": {"id": counted.group.pk, "name": counted.group.name},
         "session": SessionSerializer(counted, context={"now": now}).data,
@@ -58,19 +62,19 @@ def _context(session: GroupSession, participant: Participant | None, now) -> dic
 # --- API -------------------------------------------------------------------------------------------
 
 
-def authorize(request, *, session: GroupSession) -> None:
+def authorize(request, *, session: GroupSession) -> Membership:
     """The group flow's access rules alone (401 signed out, 404 not a member or a mismatched link), for a
-    caller that wants them checked before it looks at the body."""
+    caller that wants them checked before it looks at the body. Returns the caller's membership."""
     if not request.user.is_authenticated:
         raise NotAuthenticated()
-    _access(request.user, request.query_params, session)
+    return _access(request.user, request.query_params, session)
 
 
 def quiz_payload(request, *, session: GroupSession) -> dict:
     """GET /api/questions/<token> for a group session."""
-    authorize(request, session=session)
+    membership = authorize(request, session=session)
     now = timezone.now()
-    participant = _join(request.user, session, now)
+    participant = _join(request.user, session, now, membership)
     is_open = session.effective_status(now) == SessionStatus.ACTIVE
     return {
         "token": session.share_token,
@@ -81,12 +85,20 @@ def quiz_payload(request, *, session: GroupSession) -> dict:
     }
 
 
-def submit(request, *, session: GroupSession, data: dict) -> dict:
-    """POST /api/questions/<token>/submit for a group session; `data` is validated SubmissionSerializer data."""
-    authorize(request, session=session)
+def submit(request, *, session: GroupSession, data: dict, membership: Membership | None = None) -> dict:
+    """POST /api/questions/<token>/submit for a group session; `data` is validated SubmissionSerializer data.
+
+    `membership`: what `authorize` returned, when the caller ran it already (else it runs here)."""
+    if membership is None:
+        membership = authorize(request, session=session)
     now = timezone.now()
     outcome = services.record_submission(
-        user=request.user, session=session, answers=data["answers"], round=data.get("round"), now=now
+        user=request.user,
+        session=session,
+        answers=data["answers"],
+        round=data.get("round"),
+        membership=membership,
+        now=now,
     )
     body = {
         "score": outcome.scored.score,
@@ -131,12 +143,12 @@ def quiz_page(request, *, session: GroupSession):
     """The group quiz page: not open yet, the quiz, or the result (and the study loop's next round)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    _access(request.user, request.GET, session)
+    membership = _access(request.user, request.GET, session)
     now = timezone.now()
     if request.method == "POST":
         return _submit_form(request, session, now)
 
-    participant = _join(request.user, session, now)
+    participant = _join(request.user, session, now, membership)
     status = session.effective_status(now)
     progress = selectors.study_progress(session=session, participant=participant)
     offered = _offered_round(status, progress)

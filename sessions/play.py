@@ -58,9 +58,7 @@ class QuizView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        parameters=_CONTEXT_PARAMETERS, responses={200: QuizPayloadSerializer, 401: _SIGN_IN, 404: _UNKNOWN}
-    )
+    @extend_schema(parameters=_CONTEXT_PARAMETERS, responses={200: QuizPayloadSerializer, 401: _SIGN_IN, 404: _UNKNOWN})
     def get(self, request, token: str):
         target = resolve_token(token)
         if isinstance(target, QuestionSet):
@@ -89,11 +87,13 @@ class SubmitView(APIView):
     )
     def post(self, request, token: str):
         target = resolve_token(token)
+        membership = None
         if isinstance(target, GroupSession):
             # Who may submit is decided before the body is read: an outsider learns nothing from a 400.
-            group_play.authorize(request, session=target)
+            membership = group_play.authorize(request, session=target)
         submission = SubmissionSerializer(data=request.data)
         submission.is_valid(raise_exception=True)
         if isinstance(target, QuestionSet):
             return Response(individual_api.submit(request, question_set=target, data=submission.validated_data))
-        return Response(group_play.submit(request, session=target, data=submission.validated_data))
+        data = submission.validated_data
+        return Response(group_play.submit(request, session=target, data=data, membership=membership))

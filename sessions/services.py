@@ -84,8 +84,13 @@ def _authorize(membership: Membership | None, action: SessionAction, session: Gr
         require_session(membership, action, session)
 
 
-def _require_member(*, user, session: GroupSession, action: SessionAction) -> Membership:
-    membership = get_membership(user=user, group_id=session.group_id)
+def _require_member(
+    *, user, session: GroupSession, action: SessionAction, membership: Membership | None = None
+) -> Membership:
+    # A caller that has just fetched the membership (the API checks access first) spares a query; any
+    # membership that is not this user's in this group is looked up again, so it can never grant access.
+    if membership is None or membership.user_id != user.pk or membership.group_id != session.group_id:
+        membership = get_membership(user=user, group_id=session.group_id)
     require_session(membership, action, session)
     return membership
 
@@ -537,14 +542,17 @@ def sweep_sessions(*, now: datetime | None = None) -> dict[str, list[int]]:
 # --- Taking part ----------------------------------------------------------------------------------
 
 
-def join_session(*, user, session: GroupSession, now: datetime | None = None) -> Participant:
+def join_session(
+    *, user, session: GroupSession, membership: Membership | None = None, now: datetime | None = None
+) -> Participant:
     """The member's participant row, made on first call; a session that is over takes no newcomers."""
     now = _now(now)
-    _require_member(user=user, session=session, action=SessionAction.JOIN)
+    _require_member(user=user, session=session, action=SessionAction.JOIN, membership=membership)
+    # Most calls are a member coming back: one read, no transaction.
+    existing = Participant.objects.filter(session=session, user=user).first()
+    if existing is not None:
+        return existing
     with transaction.atomic():
-        existing = Participant.objects.filter(session=session, user=user).first()
-        if existing is not None:
-            return existing
         status = _reload(session).effective_status(now)
         if status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED):
             raise SessionNotOpen(_closed_message(session, status))
@@ -562,7 +570,13 @@ def _not_open_message(session: GroupSession, status: str) -> str:
 
 
 def record_submission(
-    *, user, session: GroupSession, answers: list[dict], round: int | None = None, now: datetime | None = None
+    *,
+    user,
+    session: GroupSession,
+    answers: list[dict],
+    round: int | None = None,
+    membership: Membership | None = None,
+    now: datetime | None = None,
 ) -> SubmissionOutcome:
     """Score `answers` on the snapshot and store them on the caller's participant row.
 
@@ -572,15 +586,18 @@ def record_submission(
     """
     now = _now(now)
     round_number = 1 if round is None else round
-    _require_member(user=user, session=session, action=SessionAction.JOIN)
+    _require_member(user=user, session=session, action=SessionAction.JOIN, membership=membership)
     with transaction.atomic():
         status = _reload(session).effective_status(now)
         if status != SessionStatus.ACTIVE:
             raise SessionNotOpen(_not_open_message(session, status))
-        joined, _created = Participant.objects.get_or_create(session=session, user=user)
         # Concurrent submits of one member queue here; each sees what the one before it committed.
-        participant = Participant.objects.select_for_update().get(pk=joined.pk)
-        before = study_progress(session=session, participant=participant)
+        participant = Participant.objects.select_for_update().filter(session=session, user=user).first()
+        if participant is None:  # submitting without having opened the quiz first
+            joined, _created = Participant.objects.get_or_create(session=session, user=user)
+            participant = Participant.objects.select_for_update().get(pk=joined.pk)
+        rounds = list(participant.rounds.all())
+        before = study_progress(session=session, participant=participant, rounds=rounds)
         if round_number <= before.rounds_done:
             raise AlreadySubmitted(
                 "You have already submitted this session."
@@ -595,7 +612,7 @@ def record_submission(
         scored = score_submission(questions, answers)
         try:
             with transaction.atomic():
-                ParticipantRound.objects.create(
+                submitted = ParticipantRound.objects.create(
                     participant=participant,
                     round=round_number,
                     question_ids=[int(q["id"]) for q in questions],
@@ -606,7 +623,7 @@ def record_submission(
         except IntegrityError as error:
             raise AlreadySubmitted("You have already submitted this round.") from error
 
-        after = study_progress(session=session, participant=participant)
+        after = study_progress(session=session, participant=participant, rounds=[*rounds, submitted])
         fields = ["mastered"]
         participant.mastered = after.mastered
         if round_number == 1:

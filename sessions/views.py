@@ -54,6 +54,9 @@ POLL_SECONDS = 5
 # even when the browser's countdown is off (a sleeping laptop, a skewed clock).
 DUE_WITHIN = timedelta(seconds=60)
 LEADERBOARD_SIZE = 10
+# A session's page lists its participants a page at a time: rendering 10,000 table rows took seconds
+# (and megabytes of HTML) on every refresh; the CSV export has everyone.
+PARTICIPANTS_PAGE_SIZE = 100
 
 LIST_TARGET = "session-list"
 LIVE_TARGET = "session-live"
@@ -528,12 +531,21 @@ def session_detail(request, group_id: int, session_id: int):
         "detail_url": reverse("sessions:detail", args=[group_id, session_id]),
     }
     if view.can_view_all_results:
-        participants = results.participant_results(session=session)
+        summary = results.summarize(session=session)
+        # Paginated over the count the summary already has: no second COUNT query.
+        page = Paginator(range(summary.joined), PARTICIPANTS_PAGE_SIZE).get_page(request.GET.get("page"))
+        participants = results.participant_results(
+            session=session, offset=(page.number - 1) * PARTICIPANTS_PAGE_SIZE, limit=PARTICIPANTS_PAGE_SIZE
+        )
+        if page.number > 1:
+            # The live refresh keeps showing the page the manager is on.
+            context["detail_url"] += f"?page={page.number}"
         context.update(
             participants=participants,
-            leaderboard=[p for p in participants if p.finished][:LEADERBOARD_SIZE],
+            participants_page=page,
+            leaderboard=results.leaderboard(session=session, limit=LEADERBOARD_SIZE),
             question_stats=results.question_stats(session=session),
-            summary=results.summarize(session=session),
+            summary=summary,
         )
     else:
         context["standing"] = results.member_standing(session=session, user=request.user)

@@ -6,8 +6,6 @@ sessions), the owner of another group (who has sessions of their own), and an an
 
 import pytest
 from django.test import Client
-from django.test.client import ClientHandler
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from groups.models import Role
@@ -20,6 +18,8 @@ from tests.factories import (
     UserFactory,
 )
 from tests.sessions.helpers import active_session, scheduled_session
+
+from .clients import browser_client, extension_client
 
 ROLES = ("owner", "admin", "member", "creator", "outsider", "anonymous")
 
@@ -62,31 +62,11 @@ def world(db):
     }
 
 
-_handlers: dict[tuple, ClientHandler] = {}
-
-
-def _shared_handler(client, enforce_csrf_checks: bool = False):
-    """Loading the middleware (WhiteNoise scans the static files) costs ~0.2 s per new client: these
-    tests make hundreds of clients, so they share one handler of each kind."""
-    kind = (type(client.handler), enforce_csrf_checks)
-    if kind not in _handlers:
-        _handlers[kind] = client.handler
-    client.handler = _handlers[kind]
-    return client
-
-
 def page_client(world, role: str, *, enforce_csrf_checks: bool = False) -> Client:
     """A browser-like client signed in as `role` (or not at all for "anonymous")."""
-    client = _shared_handler(Client(enforce_csrf_checks=enforce_csrf_checks), enforce_csrf_checks)
-    if role != "anonymous":
-        client.force_login(world[role])
-    return client
+    return browser_client(None if role == "anonymous" else world[role], enforce_csrf_checks=enforce_csrf_checks)
 
 
 def api_client(world, role: str) -> APIClient:
     """An API client with `role`'s token, as the extension sends it (none for "anonymous")."""
-    client = _shared_handler(APIClient())
-    if role != "anonymous":
-        token, _ = Token.objects.get_or_create(user=world[role])
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return extension_client(None if role == "anonymous" else world[role])
