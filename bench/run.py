@@ -54,6 +54,12 @@ DESCRIPTIONS = {
 # Results pages and exports are each a lot of work: budgets that keep a run within its time limit.
 HEAVY = {"results_page", "csv_export"}
 SUBMIT_WARMUP = 200
+LEGEND = """\
+× healthz: throughput relative to /healthz at the same concurrency, in this run. p50/p95/p99: latency
+as the client saw it (nearest rank). server CPU ms/req: CPU of the web workers and of PostgreSQL per
+request. queries/req: SQL queries per request (X-Query-Count; the streamed CSV's from the server log).
+workers' peak RSS: summed resident memory of the gunicorn workers during the run. other CPU %: share of
+the machine busy with work outside the benchmark (noise in that row's figures)."""
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
@@ -311,6 +317,7 @@ class CpuAccount:
             "cpu_percent": {name: round(100 * seconds / capacity, 1) for name, seconds in used.items()}
             | {"other": round(100 * other / capacity, 1), "idle": round(max(0.0, 100 - 100 * busy / capacity), 1)},
             "other_work_percent": round(100 * other / capacity, 1),
+            "cpu_seconds": {name: round(seconds, 3) for name, seconds in used.items()},
         }
 
 
@@ -471,6 +478,7 @@ def table(rows: list[dict]) -> str:
         "p50 ms",
         "p95 ms",
         "p99 ms",
+        "server CPU ms/req",
         "queries/req",
         "workers' peak RSS MiB",
         "other CPU %",
@@ -488,6 +496,7 @@ def table(rows: list[dict]) -> str:
                 _ms(row.get("p50_ms")),
                 _ms(row.get("p95_ms")),
                 _ms(row.get("p99_ms")),
+                _ms(row.get("server_cpu_ms_per_request")),
                 _queries(row.get("queries")),
                 f"{row['peak_rss_mib']:.0f}",
                 f"{row['other_work_percent']:.0f}",
@@ -621,6 +630,11 @@ def main(argv=None) -> int:
                 )
                 summary = summarize(data["samples"])
                 summary.update(cpu.stop())
+                if summary["requests"]:
+                    # What a request costs the server (web workers + PostgreSQL), whatever else the machine
+                    # was doing: the figure that stays comparable between runs on a busy machine.
+                    server_cpu = summary["cpu_seconds"]["web"] + summary["cpu_seconds"]["postgres"]
+                    summary["server_cpu_ms_per_request"] = round(1000 * server_cpu / summary["requests"], 2)
                 if scenario == "csv_export":
                     counts = streamed_query_counts(log_path, log_offset)
                     summary["queries"] = _query_summary(counts)
@@ -691,6 +705,7 @@ def main(argv=None) -> int:
             f"PostgreSQL {m['postgresql']}, Python {m['python']}; gunicorn {report['server']['gunicorn']}"
         )
         print(table(rows))
+        print(LEGEND)
         print()
         for c in checks:
             print(f"{'PASS' if c['ok'] else 'MISS'}  {c['target']}: {c['measured']}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -417,7 +417,10 @@ def delete_session(*, membership: Membership | None, session: GroupSession, by_s
     """Remove the session with its participation rows (a second delete finds nothing: no error)."""
     _authorize(membership, SessionAction.DELETE, session, by_staff=by_staff)
     with transaction.atomic():
-        GroupSession.objects.filter(pk=session.pk).delete()
+        # Lock the row before Django collects what to cascade: a submission in flight (which holds the row,
+        # see _hold_session) commits first and its rows are collected; uncollected, they would fail the DELETE.
+        if list(GroupSession.objects.select_for_update().filter(pk=session.pk).values_list("pk", flat=True)):
+            GroupSession.objects.filter(pk=session.pk).delete()
 
 
 def update_session(
@@ -556,9 +559,27 @@ def join_session(
         status = _reload(session).effective_status(now)
         if status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED):
             raise SessionNotOpen(_closed_message(session, status))
+        _hold_session(session)
         # get_or_create falls back to a read when a concurrent join wins the unique constraint.
         participant, _created = Participant.objects.get_or_create(session=session, user=user)
     return participant
+
+
+def _hold_session(session: GroupSession) -> None:
+    """Keep the session row from being deleted until this transaction ends; NotFound if it already was.
+
+    Django's foreign keys are checked at COMMIT, so without this a participant or round written while an
+    admin deletes the session fails the commit with an IntegrityError (a 500). FOR KEY SHARE is the lock
+    such a check takes: it waits for a delete in progress, and holders do not wait for one another, so
+    a crowd submitting at once is not serialised.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite (development) runs one writer at a time anyway
+    table = connection.ops.quote_name(GroupSession._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [session.pk])
+        if cursor.fetchone() is None:
+            raise NotFound("Session not found.")
 
 
 def _not_open_message(session: GroupSession, status: str) -> str:
@@ -588,14 +609,17 @@ def record_submission(
     round_number = 1 if round is None else round
     _require_member(user=user, session=session, action=SessionAction.JOIN, membership=membership)
     with transaction.atomic():
+        _hold_session(session)
         status = _reload(session).effective_status(now)
         if status != SessionStatus.ACTIVE:
             raise SessionNotOpen(_not_open_message(session, status))
         # Concurrent submits of one member queue here; each sees what the one before it committed.
-        participant = Participant.objects.select_for_update().filter(session=session, user=user).first()
+        # of=("self",): only the participant row; Participant's ordering joins the session, and locking
+        # that row too would queue every member's submission behind every other's.
+        participant = Participant.objects.select_for_update(of=("self",)).filter(session=session, user=user).first()
         if participant is None:  # submitting without having opened the quiz first
             joined, _created = Participant.objects.get_or_create(session=session, user=user)
-            participant = Participant.objects.select_for_update().get(pk=joined.pk)
+            participant = Participant.objects.select_for_update(of=("self",)).get(pk=joined.pk)
         rounds = list(participant.rounds.all())
         before = study_progress(session=session, participant=participant, rounds=rounds)
         if round_number <= before.rounds_done:

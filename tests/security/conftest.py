@@ -5,7 +5,8 @@ sessions), the owner of another group (who has sessions of their own), and an an
 """
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from groups.models import Role
@@ -24,8 +25,24 @@ from .clients import browser_client, extension_client
 ROLES = ("owner", "admin", "member", "creator", "outsider", "anonymous")
 
 
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    """Built once per module inside a transaction that is rolled back at the end; each test's own `db`
+    transaction nests inside it, so whatever a test changes is gone before the next one."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), transaction.atomic():
+        with fast:
+            built = _build_world()
+        yield built
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db):
+def world(_module_world, db):
+    return _module_world
+
+
+def _build_world():
     owner = UserFactory(username="olivia_owner")
     group = GroupFactory(name="Biology 101", created_by=owner)
     MembershipFactory(group=group, user=owner, role=Role.OWNER)
