@@ -162,7 +162,14 @@ class GroupSessionDetailView(APIView):
         description="PUT and PATCH behave alike: fields left out keep their value.",
         parameters=_SESSION_PATH,
         request=SessionUpdateSerializer,
-        responses={200: SessionSerializer, 400: _BAD_INPUT, 401: _NO_AUTH, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses={
+            200: SessionSerializer,
+            400: _BAD_INPUT,
+            401: _NO_AUTH,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: _CONFLICT,
+        },
     )
     def patch(self, request, group_id: int, session_id: int):
         membership, session = selectors.access_session(user=request.user, group_id=group_id, session_id=session_id)
@@ -181,7 +188,14 @@ class GroupSessionDetailView(APIView):
         description="PUT and PATCH behave alike: fields left out keep their value.",
         parameters=_SESSION_PATH,
         request=SessionUpdateSerializer,
-        responses={200: SessionSerializer, 400: _BAD_INPUT, 401: _NO_AUTH, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses={
+            200: SessionSerializer,
+            400: _BAD_INPUT,
+            401: _NO_AUTH,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: _CONFLICT,
+        },
     )
     def put(self, request, group_id: int, session_id: int):
         return self.patch(request, group_id, session_id)

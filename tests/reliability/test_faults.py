@@ -5,6 +5,7 @@ connections (those of the TEST database, found by `pg_stat_activity.datname`) it
 redis-server of its own on a spare port. The machine's shared PostgreSQL and Redis are never touched.
 """
 
+import datetime
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from groups.models import Role
 from questions.models import QuestionSet
@@ -122,8 +124,7 @@ def kill_test_database_connections() -> int:
 def test_killed_database_connections_are_replaced_and_the_next_requests_succeed(study_group):
     owner, member = study_group["owner"], study_group["members"][0]
     group, session = study_group["group"], study_group["session"]
-    owner_token = extension_client(owner)._credentials["HTTP_AUTHORIZATION"].split()[1]
-    member_token = extension_client(member)._credentials["HTTP_AUTHORIZATION"].split()[1]
+    owner_token, member_token = (Token.objects.create(user=user).key for user in (owner, member))
 
     with own_gunicorn() as server:
         shared = []
@@ -229,7 +230,7 @@ def _create_scheduled(client, group, seconds_ahead: float):
         {
             "title": "Optics",
             "session_type": "scheduled",
-            "scheduled_at": (timezone.now() + timezone.timedelta(seconds=seconds_ahead)).isoformat(),
+            "scheduled_at": (timezone.now() + datetime.timedelta(seconds=seconds_ahead)).isoformat(),
             "questions": [QUESTION],
         },
         format="json",

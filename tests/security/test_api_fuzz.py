@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -28,7 +29,6 @@ from schemathesis.specs.openapi.checks import (
 
 from groups.models import Role
 from sessions.models import SessionStatus
-from tests.conftest import token_client
 from tests.factories import GroupFactory, MembershipFactory, ParticipantFactory, QuestionSetFactory, UserFactory
 from tests.sessions.helpers import active_session, scheduled_session
 
@@ -86,7 +86,7 @@ def world(db, _connections_stay_open, _throttles_out_of_the_way):
     ]
     ParticipantFactory(session=sessions[0], user=member)
     question_set = QuestionSetFactory(created_by=owner)
-    token = token_client(owner)._credentials["HTTP_AUTHORIZATION"]
+    token = f"Token {Token.objects.create(user=owner).key}"
     return {
         "group_id": [group.pk, stranger_group.pk],
         "session_id": [s.pk for s in sessions],
