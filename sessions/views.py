@@ -540,10 +540,15 @@ def session_detail(request, group_id: int, session_id: int):
         if page.number > 1:
             # The live refresh keeps showing the page the manager is on.
             context["detail_url"] += f"?page={page.number}"
+        if page.number == 1:
+            # Those who submitted come first in this order: the top of page 1 is the leaderboard.
+            leaderboard = [p for p in participants if p.finished][:LEADERBOARD_SIZE]
+        else:
+            leaderboard = results.leaderboard(session=session, limit=LEADERBOARD_SIZE)
         context.update(
             participants=participants,
             participants_page=page,
-            leaderboard=results.leaderboard(session=session, limit=LEADERBOARD_SIZE),
+            leaderboard=leaderboard,
             question_stats=results.question_stats(session=session),
             summary=summary,
         )
