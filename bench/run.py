@@ -82,6 +82,12 @@ def parse_args(argv):
     parser.add_argument("--requests", type=int, default=int(_env("REQUESTS", 3000)), help="request budget of a run")
     parser.add_argument("--clients", default=_env("CLIENTS", "1,10,50"), help="concurrency levels")
     parser.add_argument("--scenarios", default=_env("SCENARIOS", ",".join(SCENARIOS)))
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=int(_env("RETRIES", 1)),
+        help="measure a run again when other work took the machine meanwhile",
+    )
     parser.add_argument("--reuse-db", action="store_true", help="skip dropping and seeding (profiling reruns)")
     parser.add_argument("--results", default=str(BENCH / "results.json"))
     args = parser.parse_args(argv)
@@ -622,7 +628,7 @@ def main(argv=None) -> int:
         if idle_load > 1.5:
             print(f"note: load average {idle_load:.1f} before starting: other work is running, figures will be noisy")
         unsubmitted = len(context["unsubmitted_tokens"])
-        submit_budget = min(args.requests, (unsubmitted - SUBMIT_WARMUP) // len(args.clients))
+        submit_budget = min(args.requests, (unsubmitted - SUBMIT_WARMUP) // (len(args.clients) * (1 + args.retries)))
         clear_redis_keys(args.redis_url, prefix)
         log_path = OUT / "gunicorn.log"
         print(
@@ -638,56 +644,65 @@ def main(argv=None) -> int:
         for scenario in args.scenarios:
             clients = min(warm, 10) if scenario in HEAVY else warm
             budget = 2 * clients if scenario in HEAVY else 10 * clients
-            offset = len(args.clients) * submit_budget if scenario == "submit" else 0
+            offset = len(args.clients) * (1 + args.retries) * submit_budget if scenario == "submit" else 0
             budget = min(budget, SUBMIT_WARMUP) if scenario == "submit" else budget
             run_locust(args, scenario, clients, budget=budget, seconds=3, offset=offset, tag=f"warmup-{scenario}")
 
+        def measure(scenario: str, clients: int, *, budget: int, offset: int) -> dict:
+            log_offset = log_path.stat().st_size
+            time.sleep(0.5)
+            cpu.start()
+            data = run_locust(
+                args, scenario, clients, budget=budget, seconds=args.seconds, offset=offset, tag=f"{scenario}-{clients}"
+            )
+            summary = summarize(data["samples"])
+            summary.update(cpu.stop())
+            if summary["requests"]:
+                # What a request costs the server (web workers + PostgreSQL), whatever else the machine
+                # was doing: the figure that stays comparable between runs on a busy machine.
+                server_cpu = summary["cpu_seconds"]["web"] + summary["cpu_seconds"]["postgres"]
+                summary["server_cpu_ms_per_request"] = round(1000 * server_cpu / summary["requests"], 2)
+            if scenario == "csv_export":
+                summary["queries"] = _query_summary(streamed_query_counts(log_path, log_offset))
+            start, end = summary.get("window", (0, 0))
+            peak_sum, peak_worker = sampler.peak(start, end + 0.2)
+            summary.update(
+                scenario=scenario,
+                clients=clients,
+                budget=budget,
+                peak_rss_mib=peak_sum / 2**20,
+                peak_worker_rss_mib=peak_worker / 2**20,
+                baseline_worker_rss_mib=sampler.before(start)[1] / 2**20,
+                load_generator_cpu_warning=data["cpu_warning"],
+            )
+            print(
+                f"  {scenario:<13} {clients:>3} clients: {summary['requests']:>5} requests, "
+                f"{summary.get('rps') or 0:>7.1f}/s, p95 {summary.get('p95_ms', 0):>7.1f} ms, "
+                f"{summary['errors']} errors; CPU "
+                + ", ".join(f"{name} {value:.0f}%" for name, value in summary["cpu_percent"].items()),
+                flush=True,
+            )
+            return summary
+
         rows = []
+        submit_runs = 0
         for scenario in args.scenarios:
             for level, clients in enumerate(args.clients):
-                budget = submit_budget if scenario == "submit" else args.requests
-                offset = level * submit_budget if scenario == "submit" else level * 3001
-                log_offset = log_path.stat().st_size
-                time.sleep(0.5)
-                cpu.start()
-                data = run_locust(
-                    args,
-                    scenario,
-                    clients,
-                    budget=budget,
-                    seconds=args.seconds,
-                    offset=offset,
-                    tag=f"{scenario}-{clients}",
-                )
-                summary = summarize(data["samples"])
-                summary.update(cpu.stop())
-                if summary["requests"]:
-                    # What a request costs the server (web workers + PostgreSQL), whatever else the machine
-                    # was doing: the figure that stays comparable between runs on a busy machine.
-                    server_cpu = summary["cpu_seconds"]["web"] + summary["cpu_seconds"]["postgres"]
-                    summary["server_cpu_ms_per_request"] = round(1000 * server_cpu / summary["requests"], 2)
-                if scenario == "csv_export":
-                    counts = streamed_query_counts(log_path, log_offset)
-                    summary["queries"] = _query_summary(counts)
-                start, end = summary.get("window", (0, 0))
-                peak_sum, peak_worker = sampler.peak(start, end + 0.2)
-                summary.update(
-                    scenario=scenario,
-                    clients=clients,
-                    budget=budget,
-                    peak_rss_mib=peak_sum / 2**20,
-                    peak_worker_rss_mib=peak_worker / 2**20,
-                    baseline_worker_rss_mib=sampler.before(start)[1] / 2**20,
-                    load_generator_cpu_warning=data["cpu_warning"],
-                )
-                rows.append(summary)
-                print(
-                    f"  {scenario:<13} {clients:>3} clients: {summary['requests']:>5} requests, "
-                    f"{summary.get('rps') or 0:>7.1f}/s, p95 {summary.get('p95_ms', 0):>7.1f} ms, "
-                    f"{summary['errors']} errors; CPU "
-                    + ", ".join(f"{name} {value:.0f}%" for name, value in summary["cpu_percent"].items()),
-                    flush=True,
-                )
+                attempts = []
+                # On a shared machine another job may take the CPU mid-run: measure again (up to --retries
+                # times) and keep the attempt that had the machine most to itself.
+                while len(attempts) <= args.retries:
+                    if scenario == "submit":
+                        budget, offset = submit_budget, submit_runs * submit_budget
+                        submit_runs += 1
+                    else:
+                        budget, offset = args.requests, (level * 3 + len(attempts)) * 1000
+                    attempts.append(measure(scenario, clients, budget=budget, offset=offset))
+                    if attempts[-1]["other_work_percent"] < NOISY_PERCENT:
+                        break
+                best = min(attempts, key=lambda a: a["other_work_percent"])
+                best["attempts"] = len(attempts)
+                rows.append(best)
         sampler.halt.set()
 
         floor = {r["clients"]: r["rps"] for r in rows if r["scenario"] == "healthz"}
@@ -718,6 +733,7 @@ def main(argv=None) -> int:
                 "clients": args.clients,
                 "request_budget": args.requests,
                 "submit_budget": submit_budget,
+                "retries_when_busy": args.retries,
                 "seconds_limit": args.seconds,
             },
             "load_average_at_start": round(idle_load, 2),

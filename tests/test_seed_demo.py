@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 from groups.models import Group, Membership, Role
 from questions.models import Attempt, Question, QuestionSet
 from questions.validation import QuestionListField
-from sessions.models import GroupSession, Participant, SessionStatus
 from sessions.management.commands.seed_demo import DEMO_PASSWORD, QUESTION_SETS
+from sessions.models import GroupSession, Participant, SessionStatus
 
 
 def run_seed() -> str:

@@ -20,3 +20,11 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def _browser_tests_are_marked(request):
     request.node.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations():
+    """Playwright's 5 s default is tight on a loaded 2-core CI machine; waits end as soon as the page is ready."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
