@@ -5,7 +5,6 @@ A session's `status`, `started_at` and `ended_at` are the effective ones at `con
 """
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -119,8 +118,8 @@ class SessionSerializer(serializers.Serializer):
     ended_at = serializers.SerializerMethodField()
     duration_minutes = serializers.IntegerField(allow_null=True, help_text="Null: open until ended by hand.")
     question_count = serializers.IntegerField()
-    participant_count = serializers.SerializerMethodField()
-    completed_count = serializers.SerializerMethodField()
+    participant_count = serializers.IntegerField()
+    completed_count = serializers.IntegerField()
     created_by = UserRefSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     loop_data = LoopDataField(allow_null=True)
@@ -142,16 +141,6 @@ class SessionSerializer(serializers.Serializer):
     def get_ended_at(self, session):
         return self._datetime(session.effective_ended_at(self._now()))
 
-    @extend_schema_field(OpenApiTypes.INT)
-    def get_participant_count(self, session) -> int:
-        count = getattr(session, "participant_count", None)
-        return session.participants.count() if count is None else count
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def get_completed_count(self, session) -> int:
-        count = getattr(session, "completed_count", None)
-        return session.participants.filter(completed_at__isnull=False).count() if count is None else count
-
     @staticmethod
     def _datetime(value):
         return None if value is None else serializers.DateTimeField().to_representation(value)
@@ -171,7 +160,7 @@ class ParticipantSerializer(serializers.Serializer):
     completed_at = serializers.DateTimeField(allow_null=True)
     score = serializers.IntegerField(allow_null=True)
     total = serializers.IntegerField(allow_null=True)
-    rounds = RoundSerializer(many=True, help_text="Every submitted round, round 1 first.")
+    rounds = RoundSerializer(many=True, source="round_list", help_text="Every submitted round, round 1 first.")
     mastered = serializers.BooleanField(help_text="Every question answered right in some round.")
 
 

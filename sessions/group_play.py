@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotAuthenticated
 
 from groups.models import Membership
-from groups.permissions import SessionAction, get_membership, require_session
+from groups.permissions import SessionAction, get_membership, membership_from_role, require_session
 from questions.forms import QuizForm
 from questions.scoring import public_question, score_submission
 from quizsite.errors import DomainError, NotFound, SessionNotOpen
@@ -34,7 +34,10 @@ def _check_link(params, session: GroupSession) -> None:
 
 def _access(user, params, session: GroupSession) -> Membership:
     _check_link(params, session)
-    membership = get_membership(user=user, group_id=session.group_id)
+    if hasattr(session, "caller_role"):  # resolved for this user (sessions.play.resolve_token)
+        membership = membership_from_role(user=user, group=session.group, role=session.caller_role)
+    else:
+        membership = get_membership(user=user, group_id=session.group_id)
     require_session(membership, SessionAction.VIEW, session)
     return membership
 
@@ -50,11 +53,10 @@ def _join(user, session: GroupSession, now, membership: Membership | None = None
 
 
 def _context(session: GroupSession, participant: Participant | None, now) -> dict:
-    # `session` came with its group (sessions.play.resolve_token): only the counts are left to read.
-    counted = selectors.count_participants(session)
+    # `session` came with its group (sessions.play.resolve_token) and its counters: nothing left to read.
     return {
-        "group": {"id": counted.group.pk, "name": counted.group.name},
-        "session": SessionSerializer(counted, context={"now": now}).data,
+        "group": {"id": session.group.pk, "name": session.group.name},
+        "session": SessionSerializer(session, context={"now": now}).data,
         "participant": ParticipantSerializer(participant).data if participant is not None else None,
     }
 
@@ -152,7 +154,7 @@ def quiz_page(request, *, session: GroupSession):
     status = session.effective_status(now)
     progress = selectors.study_progress(session=session, participant=participant)
     offered = _offered_round(status, progress)
-    rounds = list(participant.rounds.all()) if participant is not None else []
+    rounds = participant.round_list if participant is not None else []
     latest = rounds[-1] if rounds else None
     context = {
         "group": session.group,

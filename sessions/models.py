@@ -3,6 +3,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from quizsite.tokens import new_share_token
 
@@ -44,13 +45,18 @@ class GroupSession(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="created_group_sessions"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Kept true by database triggers on the participant table (migration 0002), so every write path
+    # (services, admin, cascades, bulk loads) counts, and a page reads them instead of counting rows:
+    # counting 10,000 participants on every join cost more than the rest of the request.
+    participant_count = models.PositiveIntegerField(default=0, editable=False)
+    completed_count = models.PositiveIntegerField(default=0, editable=False)
+
+    COUNTER_FIELDS = ("participant_count", "completed_count")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(session_type__in=["instant", "scheduled"]), name="session_type_valid"
-            ),
+            models.CheckConstraint(condition=Q(session_type__in=["instant", "scheduled"]), name="session_type_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=["scheduled", "active", "completed", "cancelled"]), name="session_status_valid"
             ),
@@ -76,14 +82,23 @@ class GroupSession(models.Model):
             models.Index(fields=["group", "status", "-created_at"], name="session_group_status_idx"),
             models.Index(fields=["group", "-created_at"], name="session_group_created_idx"),
             # "Due scheduled sessions" for the sweep: a small partial index.
-            models.Index(
-                fields=["scheduled_at"], name="session_due_scheduled_idx", condition=Q(status="scheduled")
-            ),
+            models.Index(fields=["scheduled_at"], name="session_due_scheduled_idx", condition=Q(status="scheduled")),
             models.Index(fields=["ends_at"], name="session_due_active_idx", condition=Q(status="active")),
         ]
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        # The triggers own the counters: a whole-row save (a form, the admin) must not write back the
+        # counts it read earlier, or joins made in between would be lost.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.COUNTER_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def effective_status(self, now: datetime) -> str:
         """The status the outside world sees at `now`, whether or not a worker has persisted it."""
@@ -132,7 +147,7 @@ class Participant(models.Model):
     mastered = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["session", "joined_at", "id"]
+        ordering = ["session_id", "joined_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["session", "user"], name="participant_unique_session_user"),
             models.CheckConstraint(
@@ -148,6 +163,13 @@ class Participant(models.Model):
     def __str__(self):
         return f"{self.user} in {self.session}"
 
+    @cached_property
+    def round_list(self) -> list["ParticipantRound"]:
+        """The submitted rounds, round 1 first; a caller holding them already may assign this instead."""
+        if self.pk is None or self.completed_at is None:
+            return []  # round 1 is what sets completed_at: before it there are no rounds to read
+        return list(self.rounds.all())  # the prefetched ones when they were
+
 
 class ParticipantRound(models.Model):
     """One submitted round of a participant; round 1 is the scored one, later rounds are the study loop."""
@@ -161,7 +183,8 @@ class ParticipantRound(models.Model):
     submitted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["participant", "round"]
+        # By the columns, not the relations: ordering by "participant" would join two tables on every read.
+        ordering = ["participant_id", "round"]
         constraints = [
             # Two concurrent submits of the same round: the database keeps exactly one.
             models.UniqueConstraint(fields=["participant", "round"], name="round_unique_participant_round"),

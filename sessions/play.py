@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from groups.permissions import role_in_group_of
 from questions import api as individual_api
 from questions import views as individual_views
 from questions.api_serializers import SubmissionSerializer
@@ -23,10 +24,15 @@ from .api_serializers import QuizPayloadSerializer, SubmissionResultSerializer
 from .models import GroupSession
 
 
-def resolve_token(token: str) -> GroupSession | QuestionSet:
+def resolve_token(token: str, *, user=None) -> GroupSession | QuestionSet:
+    """The session or set behind `token`. Given a signed-in `user`, a session comes with their role in its
+    group (`caller_role`, NULL for outsiders) from the same query, for `group_play` to check."""
     if len(token) > 64:
         raise Http404
-    session = GroupSession.objects.select_related("group", "created_by").filter(share_token=token).first()
+    sessions = GroupSession.objects.select_related("group", "created_by").filter(share_token=token)
+    if user is not None and user.is_authenticated:
+        sessions = sessions.annotate(caller_role=role_in_group_of(user))
+    session = sessions.order_by().first()
     if session is not None:
         return session
     question_set = QuestionSet.objects.filter(token=token).first()
@@ -36,7 +42,7 @@ def resolve_token(token: str) -> GroupSession | QuestionSet:
 
 
 def quiz_page(request, token: str):
-    target = resolve_token(token)
+    target = resolve_token(token, user=request.user)
     if isinstance(target, QuestionSet):
         return individual_views.quiz_page(request, question_set=target)
     return group_play.quiz_page(request, session=target)
@@ -60,7 +66,7 @@ class QuizView(APIView):
 
     @extend_schema(parameters=_CONTEXT_PARAMETERS, responses={200: QuizPayloadSerializer, 401: _SIGN_IN, 404: _UNKNOWN})
     def get(self, request, token: str):
-        target = resolve_token(token)
+        target = resolve_token(token, user=request.user)
         if isinstance(target, QuestionSet):
             return Response(individual_api.quiz_payload(question_set=target))
         return Response(group_play.quiz_payload(request, session=target))
@@ -86,7 +92,7 @@ class SubmitView(APIView):
         },
     )
     def post(self, request, token: str):
-        target = resolve_token(token)
+        target = resolve_token(token, user=request.user)
         membership = None
         if isinstance(target, GroupSession):
             # Who may submit is decided before the body is read: an outsider learns nothing from a 400.

@@ -161,14 +161,6 @@ def summarize(*, session: GroupSession) -> Summary:
     return Summary(question_count=session.question_count, **totals)
 
 
-def _finished_count(session: GroupSession) -> int:
-    """Counted already when the session came from `sessions.selectors` (`completed_count`)."""
-    counted = getattr(session, "completed_count", None)
-    if counted is not None:
-        return counted
-    return Participant.objects.filter(session=session, completed_at__isnull=False).count()
-
-
 @dataclass(frozen=True)
 class Standing:
     """A member's own place in a session."""
@@ -203,7 +195,7 @@ def member_standing(*, session: GroupSession, user) -> Standing:
         )
         .first()
     )
-    finished_count = _finished_count(session)
+    finished_count = session.completed_count
     if participant is None:
         return Standing(result=None, finished_count=finished_count)
     participant.rank = participant.ahead + 1
@@ -287,7 +279,7 @@ def question_stats(*, session: GroupSession, finished: int | None = None) -> lis
     """Per-question correct rate, hardest first (questions nobody has answered yet last)."""
     counts = _choice_counts(session=session)
     if finished is None:
-        finished = _finished_count(session)
+        finished = session.completed_count
     stats = [
         QuestionStat(
             number=number,

@@ -9,8 +9,7 @@ worker has persisted the transition yet.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, QuerySet
 
 from groups.models import Group, Membership
 from groups.permissions import SessionAction, access_group, require_session
@@ -37,36 +36,9 @@ def effective_status_q(status: str, now: datetime) -> Q:
     raise ValueError(f"Unknown session status {status!r}")
 
 
-def _count_of(participants: QuerySet) -> Coalesce:
-    """A correlated COUNT(*) of `participants` per session row, 0 when none."""
-    # COUNT(*), not COUNT(id): PostgreSQL answers it from an index alone, without visiting the rows.
-    counted = participants.filter(session=OuterRef("pk")).order_by().values("session").annotate(n=Count("*"))
-    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
-
-
-def with_counts(queryset: QuerySet) -> QuerySet:
-    """Annotate `participant_count` and `completed_count` in the same query, creator loaded."""
-    return queryset.select_related("created_by").annotate(
-        participant_count=_count_of(Participant.objects.all()),
-        completed_count=_count_of(Participant.objects.filter(completed_at__isnull=False)),
-    )
-
-
-def count_participants(session: GroupSession) -> GroupSession:
-    """Set `participant_count` and `completed_count` on a session already loaded: one pass, one query."""
-    counts = Participant.objects.filter(session=session).aggregate(
-        # Columns an index holds (session_id, completed_at), so PostgreSQL counts from the index alone.
-        participant_count=Count("*"),
-        completed_count=Count("session", filter=Q(completed_at__isnull=False)),
-    )
-    session.participant_count = counts["participant_count"]
-    session.completed_count = counts["completed_count"]
-    return session
-
-
 def get_session(*, session_id: int, group_id: int | None = None) -> GroupSession:
-    """One session with its counts and group loaded; NotFound if absent (or not of `group_id`)."""
-    sessions = with_counts(GroupSession.objects.select_related("group"))
+    """One session with its group and creator loaded; NotFound if absent (or not of `group_id`)."""
+    sessions = GroupSession.objects.select_related("group", "created_by")
     if group_id is not None:
         sessions = sessions.filter(group_id=group_id)
     session = sessions.filter(pk=session_id).first()
@@ -92,8 +64,8 @@ def list_sessions(
     created_by=None,
     search: str | None = None,
 ) -> QuerySet[GroupSession]:
-    """Sessions of a group, newest first, counts annotated; `status` is the effective status at `now`."""
-    sessions = with_counts(GroupSession.objects.filter(group=group))
+    """Sessions of a group, newest first, creator loaded; `status` is the effective status at `now`."""
+    sessions = GroupSession.objects.filter(group=group).select_related("created_by")
     if status:
         sessions = sessions.filter(effective_status_q(status, now))
     if session_type:
@@ -164,7 +136,7 @@ def study_progress(
     `rounds`: the participant's rounds when the caller holds them already (no query then).
     """
     if rounds is None:
-        rounds = list(participant.rounds.all()) if participant is not None and participant.pk else []
+        rounds = participant.round_list if participant is not None else []
     answer_of = {int(q["id"]): q["answer"] for q in session.questions_data}
     right = {
         int(a["question_id"])
@@ -205,7 +177,6 @@ __all__ = [
     "SessionType",
     "StudyProgress",
     "access_session",
-    "count_participants",
     "due_session_ids",
     "effective_status_q",
     "get_participant",
@@ -215,5 +186,4 @@ __all__ = [
     "round_questions",
     "session_participants",
     "study_progress",
-    "with_counts",
 ]

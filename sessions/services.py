@@ -285,13 +285,35 @@ _TRANSITION_ACTIONS = {
 }
 
 
-def _reload(session: GroupSession) -> GroupSession:
-    """Refresh the lifecycle columns of `session` in place; NotFound if it was deleted meanwhile."""
-    row = (
-        GroupSession.objects.filter(pk=session.pk)
-        .values("status", "scheduled_at", "started_at", "duration_minutes", "ends_at", "ended_at")
-        .first()
-    )
+_RELOADED = (
+    "status",
+    "scheduled_at",
+    "started_at",
+    "duration_minutes",
+    "ends_at",
+    "ended_at",
+    *GroupSession.COUNTER_FIELDS,
+)
+
+
+def _reload(session: GroupSession, *, hold: bool = False) -> GroupSession:
+    """Refresh the lifecycle columns and counters of `session` in place; NotFound if it was deleted meanwhile.
+
+    `hold`: also keep the row from being deleted until the transaction ends. Django checks foreign keys
+    at COMMIT, so without this a participant or round written while an admin deletes the session fails
+    the commit with an IntegrityError (a 500). FOR KEY SHARE is the lock such a check takes: it waits
+    for a delete in progress, and holders do not wait for one another, so a crowd submitting at once is
+    not serialised. Same query either way: the hot path pays one round trip.
+    """
+    if hold and connection.vendor == "postgresql":  # SQLite (development) runs one writer at a time anyway
+        columns = ", ".join(connection.ops.quote_name(name) for name in _RELOADED)
+        table = connection.ops.quote_name(GroupSession._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s FOR KEY SHARE", [session.pk])
+            values = cursor.fetchone()
+        row = None if values is None else dict(zip(_RELOADED, values, strict=True))
+    else:
+        row = GroupSession.objects.filter(pk=session.pk).values(*_RELOADED).first()
     if row is None:
         raise NotFound("Session not found.")
     for name, value in row.items():
@@ -418,7 +440,7 @@ def delete_session(*, membership: Membership | None, session: GroupSession, by_s
     _authorize(membership, SessionAction.DELETE, session, by_staff=by_staff)
     with transaction.atomic():
         # Lock the row before Django collects what to cascade: a submission in flight (which holds the row,
-        # see _hold_session) commits first and its rows are collected; uncollected, they would fail the DELETE.
+        # see _reload) commits first and its rows are collected; uncollected, they would fail the DELETE.
         if list(GroupSession.objects.select_for_update().filter(pk=session.pk).values_list("pk", flat=True)):
             GroupSession.objects.filter(pk=session.pk).delete()
 
@@ -552,34 +574,18 @@ def join_session(
     now = _now(now)
     _require_member(user=user, session=session, action=SessionAction.JOIN, membership=membership)
     # Most calls are a member coming back: one read, no transaction.
-    existing = Participant.objects.filter(session=session, user=user).first()
+    existing = Participant.objects.filter(session=session, user=user).order_by("pk").first()
     if existing is not None:
         return existing
     with transaction.atomic():
-        status = _reload(session).effective_status(now)
+        status = _reload(session, hold=True).effective_status(now)
         if status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED):
             raise SessionNotOpen(_closed_message(session, status))
-        _hold_session(session)
         # get_or_create falls back to a read when a concurrent join wins the unique constraint.
-        participant, _created = Participant.objects.get_or_create(session=session, user=user)
+        participant, created = Participant.objects.get_or_create(session=session, user=user)
+    if created:
+        session.participant_count += 1  # the trigger's count, as of this join (read above, under the lock)
     return participant
-
-
-def _hold_session(session: GroupSession) -> None:
-    """Keep the session row from being deleted until this transaction ends; NotFound if it already was.
-
-    Django's foreign keys are checked at COMMIT, so without this a participant or round written while an
-    admin deletes the session fails the commit with an IntegrityError (a 500). FOR KEY SHARE is the lock
-    such a check takes: it waits for a delete in progress, and holders do not wait for one another, so
-    a crowd submitting at once is not serialised.
-    """
-    if connection.vendor != "postgresql":
-        return  # SQLite (development) runs one writer at a time anyway
-    table = connection.ops.quote_name(GroupSession._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [session.pk])
-        if cursor.fetchone() is None:
-            raise NotFound("Session not found.")
 
 
 def _not_open_message(session: GroupSession, status: str) -> str:
@@ -609,18 +615,18 @@ def record_submission(
     round_number = 1 if round is None else round
     _require_member(user=user, session=session, action=SessionAction.JOIN, membership=membership)
     with transaction.atomic():
-        _hold_session(session)
-        status = _reload(session).effective_status(now)
+        status = _reload(session, hold=True).effective_status(now)
         if status != SessionStatus.ACTIVE:
             raise SessionNotOpen(_not_open_message(session, status))
         # Concurrent submits of one member queue here; each sees what the one before it committed.
-        # of=("self",): only the participant row; Participant's ordering joins the session, and locking
-        # that row too would queue every member's submission behind every other's.
-        participant = Participant.objects.select_for_update(of=("self",)).filter(session=session, user=user).first()
+        # of=("self",): only the participant row, whatever a later ordering or select_related joins.
+        locked = Participant.objects.select_for_update(of=("self",)).order_by("pk")
+        participant = locked.filter(session=session, user=user).first()
         if participant is None:  # submitting without having opened the quiz first
-            joined, _created = Participant.objects.get_or_create(session=session, user=user)
-            participant = Participant.objects.select_for_update(of=("self",)).get(pk=joined.pk)
-        rounds = list(participant.rounds.all())
+            joined, created = Participant.objects.get_or_create(session=session, user=user)
+            participant = locked.get(pk=joined.pk)
+            session.participant_count += created
+        rounds = participant.round_list
         before = study_progress(session=session, participant=participant, rounds=rounds)
         if round_number <= before.rounds_done:
             raise AlreadySubmitted(
@@ -647,7 +653,8 @@ def record_submission(
         except IntegrityError as error:
             raise AlreadySubmitted("You have already submitted this round.") from error
 
-        after = study_progress(session=session, participant=participant, rounds=[*rounds, submitted])
+        participant.round_list = [*rounds, submitted]
+        after = study_progress(session=session, participant=participant, rounds=participant.round_list)
         fields = ["mastered"]
         participant.mastered = after.mastered
         if round_number == 1:
@@ -656,6 +663,7 @@ def record_submission(
             participant.total = scored.total
             participant.completed_at = now
             fields += ["answers", "score", "total", "completed_at"]
+            session.completed_count += 1  # the trigger's count, as of this submission
         participant.save(update_fields=fields)
 
     next_questions = (

@@ -97,9 +97,11 @@ class GroupSessionFactory(factory.django.DjangoModelFactory):
     started_at = factory.LazyFunction(timezone.now)
     duration_minutes = 30
     ends_at = factory.LazyAttribute(
-        lambda s: s.started_at + datetime.timedelta(minutes=s.duration_minutes)
-        if s.started_at and s.duration_minutes
-        else None
+        lambda s: (
+            s.started_at + datetime.timedelta(minutes=s.duration_minutes)
+            if s.started_at and s.duration_minutes
+            else None
+        )
     )
     created_by = factory.SubFactory(UserFactory)
 
