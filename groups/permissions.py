@@ -10,8 +10,6 @@ Sessions are passed in duck-typed (anything with `created_by_id`), so this modul
 
 from enum import StrEnum
 
-from django.db.models import OuterRef, Subquery
-
 from quizsite.errors import NotFound, PermissionDenied
 
 from .models import Group, Membership, Role
@@ -63,18 +61,9 @@ def get_membership(*, user, group_id) -> Membership | None:
     return Membership.objects.select_related("group").filter(group_id=group_id, user=user).first()
 
 
-def role_in_group_of(user, *, group_field: str = "group_id") -> Subquery:
-    """The user's role in the group a row points at (its `group_field`), NULL if not a member.
-
-    For a query that loads an object of a group together with the caller's standing in it: annotate
-    with this, then `membership_from_role()` gives what `get_membership` would, one query fewer.
-    """
-    roles = Membership.objects.filter(group_id=OuterRef(group_field), user_id=user.pk).values("role")
-    return Subquery(roles[:1])
-
-
 def membership_from_role(*, user, group: Group, role: str | None) -> Membership | None:
-    """The membership a `role_in_group_of` annotation stands for (None: not a member)."""
+    """The membership of `user` in `group` when a query already read their `role` (None: not a member),
+    sparing the query `get_membership` would make."""
     if role is None or user is None or not user.is_authenticated:
         return None
     return Membership(user=user, group=group, role=role)

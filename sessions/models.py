@@ -1,10 +1,11 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+from quizsite import rows
 from quizsite.tokens import new_share_token
 
 
@@ -168,7 +169,16 @@ class Participant(models.Model):
         """The submitted rounds, round 1 first; a caller holding them already may assign this instead."""
         if self.pk is None or self.completed_at is None:
             return []  # round 1 is what sets completed_at: before it there are no rounds to read
-        return list(self.rounds.all())  # the prefetched ones when they were
+        if "rounds" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.rounds.all())
+        # Read on every join of someone who has submitted: hand-written, see quizsite.rows.
+        query = (
+            f"SELECT {rows.select_list(ParticipantRound, 'r')} FROM {ParticipantRound._meta.db_table} r"
+            " WHERE r.participant_id = %s ORDER BY r.round"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, [self.pk])
+            return [rows.instance(ParticipantRound, row) for row in cursor.fetchall()]
 
 
 class ParticipantRound(models.Model):

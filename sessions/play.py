@@ -13,26 +13,22 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from groups.permissions import role_in_group_of
 from questions import api as individual_api
 from questions import views as individual_views
 from questions.api_serializers import SubmissionSerializer
 from questions.models import QuestionSet
 
-from . import group_play
+from . import group_play, selectors
 from .api_serializers import QuizPayloadSerializer, SubmissionResultSerializer
 from .models import GroupSession
 
 
 def resolve_token(token: str, *, user=None) -> GroupSession | QuestionSet:
     """The session or set behind `token`. Given a signed-in `user`, a session comes with their role in its
-    group (`caller_role`, NULL for outsiders) from the same query, for `group_play` to check."""
+    group (`caller_role`, None for outsiders) from the same query, for `group_play` to check."""
     if len(token) > 64:
         raise Http404
-    sessions = GroupSession.objects.select_related("group", "created_by").filter(share_token=token)
-    if user is not None and user.is_authenticated:
-        sessions = sessions.annotate(caller_role=role_in_group_of(user))
-    session = sessions.order_by().first()
+    session = selectors.get_session_by_token(share_token=token, user=user)
     if session is not None:
         return session
     question_set = QuestionSet.objects.filter(token=token).first()

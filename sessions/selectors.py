@@ -9,10 +9,13 @@ worker has persisted the transition yet.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 
 from groups.models import Group, Membership
 from groups.permissions import SessionAction, access_group, require_session
+from quizsite import rows
 from quizsite.errors import NotFound
 
 from .models import GroupSession, Participant, SessionStatus, SessionType
@@ -34,6 +37,44 @@ def effective_status_q(status: str, now: datetime) -> Q:
         not_due = Q(scheduled_at__isnull=True) | Q(scheduled_at__gt=now)
         return Q(status=SessionStatus.SCHEDULED) & not_due & not_expired
     raise ValueError(f"Unknown session status {status!r}")
+
+
+User = get_user_model()
+_GROUP_FIELDS = ("id", "name")
+_CREATOR_FIELDS = ("id", "username")
+
+
+def get_session_by_token(*, share_token: str, user=None) -> GroupSession | None:
+    """The session behind a join link, with its group and creator (only what a quiz shows of them) and,
+    for a signed-in `user`, their role in the group as `caller_role` (None for outsiders).
+
+    Every join and submit starts here, so it is one hand-written query (see quizsite.rows)."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    query = f"""
+        SELECT {rows.select_list(GroupSession, "s")}, {rows.select_list(Group, "g", _GROUP_FIELDS)},
+               {rows.select_list(User, "u", _CREATOR_FIELDS)}, m.role
+          FROM {GroupSession._meta.db_table} s
+          JOIN {Group._meta.db_table} g ON g.id = s.group_id
+          LEFT JOIN {User._meta.db_table} u ON u.id = s.created_by_id
+          LEFT JOIN {Membership._meta.db_table} m ON m.group_id = s.group_id AND m.user_id = %s
+         WHERE s.share_token = %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(query, [user_id, share_token])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session_end = len(rows.field_names(GroupSession))
+    group_end = session_end + len(_GROUP_FIELDS)
+    creator_end = group_end + len(_CREATOR_FIELDS)
+    session = rows.instance(GroupSession, row[:session_end])
+    session.group = rows.instance(Group, row[session_end:group_end], _GROUP_FIELDS)
+    if row[group_end] is not None:
+        session.created_by = rows.instance(User, row[group_end:creator_end], _CREATOR_FIELDS)
+    else:
+        session.created_by = None
+    if user_id is not None:
+        session.caller_role = row[creator_end]
+    return session
 
 
 def get_session(*, session_id: int, group_id: int | None = None) -> GroupSession:
@@ -94,6 +135,20 @@ def get_participant(*, session: GroupSession, user) -> Participant | None:
     if user is None or not user.is_authenticated:
         return None
     return session_participants(session=session, user=user).first()
+
+
+def find_participant(*, session: GroupSession, user, lock: bool = False) -> Participant | None:
+    """The user's participant row alone (no user, no rounds); `lock`: FOR UPDATE, inside a transaction.
+
+    Read on every join and submit, so hand-written (see quizsite.rows)."""
+    query = (
+        f"SELECT {rows.select_list(Participant, 'p')} FROM {Participant._meta.db_table} p"
+        " WHERE p.session_id = %s AND p.user_id = %s" + (" FOR UPDATE" if lock else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [session.pk, user.pk])
+        row = cursor.fetchone()
+    return None if row is None else rows.instance(Participant, row)
 
 
 DEFAULT_MAX_ROUNDS = 3
@@ -180,7 +235,9 @@ __all__ = [
     "due_session_ids",
     "effective_status_q",
     "get_participant",
+    "find_participant",
     "get_session",
+    "get_session_by_token",
     "list_sessions",
     "max_rounds",
     "round_questions",

@@ -37,7 +37,14 @@ from .models import (
     SessionStatus,
     SessionType,
 )
-from .selectors import MAX_ROUNDS, StudyProgress, due_session_ids, round_questions, study_progress
+from .selectors import (
+    MAX_ROUNDS,
+    StudyProgress,
+    due_session_ids,
+    find_participant,
+    round_questions,
+    study_progress,
+)
 
 LOOP_DATA_MAX_BYTES = 16 * 1024
 TITLE_MAX_LENGTH = 200
@@ -574,7 +581,7 @@ def join_session(
     now = _now(now)
     _require_member(user=user, session=session, action=SessionAction.JOIN, membership=membership)
     # Most calls are a member coming back: one read, no transaction.
-    existing = Participant.objects.filter(session=session, user=user).order_by("pk").first()
+    existing = find_participant(session=session, user=user)
     if existing is not None:
         return existing
     with transaction.atomic():
@@ -619,12 +626,10 @@ def record_submission(
         if status != SessionStatus.ACTIVE:
             raise SessionNotOpen(_not_open_message(session, status))
         # Concurrent submits of one member queue here; each sees what the one before it committed.
-        # of=("self",): only the participant row, whatever a later ordering or select_related joins.
-        locked = Participant.objects.select_for_update(of=("self",)).order_by("pk")
-        participant = locked.filter(session=session, user=user).first()
+        participant = find_participant(session=session, user=user, lock=True)
         if participant is None:  # submitting without having opened the quiz first
-            joined, created = Participant.objects.get_or_create(session=session, user=user)
-            participant = locked.get(pk=joined.pk)
+            _joined, created = Participant.objects.get_or_create(session=session, user=user)
+            participant = find_participant(session=session, user=user, lock=True)
             session.participant_count += created
         rounds = participant.round_list
         before = study_progress(session=session, participant=participant, rounds=rounds)

@@ -5,6 +5,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.services import regenerate_api_token
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +106,43 @@ def test_too_many_attempts_are_throttled_with_429(api_client, alice):
 
     assert response.status_code == 429
     assert "Retry-After" in response.headers
+
+
+class TestTokenHeader:
+    """`Authorization: Token <key>` (accounts.authentication, one hand-written query) answers as DRF's does."""
+
+    def test_a_valid_key_authenticates_as_its_user(self, api_client):
+        user = UserFactory(username="tina")
+        key = Token.objects.create(user=user).key
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+        response = api_client.get("/api/user/groups")
+
+        assert response.status_code == 200
+        assert response.wsgi_request.user == user
+        assert response.wsgi_request.user.username == "tina"
+
+    def test_an_unknown_key_is_401(self, api_client):
+        api_client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+
+        response = api_client.get("/api/user/groups")
+
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Invalid token."}
+
+    def test_an_inactive_users_key_is_401(self, api_client):
+        user = UserFactory(is_active=False)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+        response = api_client.get("/api/user/groups")
+
+        assert response.status_code == 401
+        assert response.json() == {"detail": "User inactive or deleted."}
+
+    def test_a_regenerated_key_stops_working_at_once(self, api_client):
+        user = UserFactory()
+        old = Token.objects.create(user=user).key
+        regenerate_api_token(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+
+        assert api_client.get("/api/user/groups").status_code == 401
