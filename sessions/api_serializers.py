@@ -101,6 +101,12 @@ class SessionListFilterSerializer(serializers.Serializer):
 
 # --- Responses -------------------------------------------------------------------------------------
 
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
 
 class SessionSerializer(serializers.Serializer):
     """The contract's Session object."""
@@ -129,21 +135,44 @@ class SessionSerializer(serializers.Serializer):
             self.context["now"] = timezone.now()
         return self.context["now"]
 
+    def to_representation(self, session):
+        # Written out rather than walked field by field: DRF copies every declared field for each
+        # serializer it builds, which cost more than the rest of a join. The fields above still define
+        # the schema; tests/sessions/test_serializers.py holds the two equal.
+        now = self._now()
+        creator = session.created_by
+        return {
+            "id": session.pk,
+            "group_id": session.group_id,
+            "title": session.title,
+            "session_type": str(session.session_type),
+            "status": str(session.effective_status(now)),
+            "share_token": session.share_token,
+            "join_url": session.join_url,
+            "scheduled_at": _datetime(session.scheduled_at),
+            "started_at": _datetime(session.effective_started_at(now)),
+            "ends_at": _datetime(session.ends_at),
+            "ended_at": _datetime(session.effective_ended_at(now)),
+            "duration_minutes": session.duration_minutes,
+            "question_count": session.question_count,
+            "participant_count": session.participant_count,
+            "completed_count": session.completed_count,
+            "created_by": None if creator is None else {"id": creator.pk, "username": creator.username},
+            "created_at": _datetime(session.created_at),
+            "loop_data": session.loop_data,
+        }
+
     @extend_schema_field(serializers.ChoiceField(choices=SessionStatus.choices))
     def get_status(self, session) -> str:
         return str(session.effective_status(self._now()))
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_started_at(self, session):
-        return self._datetime(session.effective_started_at(self._now()))
+        return _datetime(session.effective_started_at(self._now()))
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_ended_at(self, session):
-        return self._datetime(session.effective_ended_at(self._now()))
-
-    @staticmethod
-    def _datetime(value):
-        return None if value is None else serializers.DateTimeField().to_representation(value)
+        return _datetime(session.effective_ended_at(self._now()))
 
 
 class RoundSerializer(serializers.Serializer):
@@ -163,6 +192,20 @@ class ParticipantSerializer(serializers.Serializer):
     rounds = RoundSerializer(many=True, source="round_list", help_text="Every submitted round, round 1 first.")
     mastered = serializers.BooleanField(help_text="Every question answered right in some round.")
 
+    def to_representation(self, participant):
+        # Written out for speed, as SessionSerializer.to_representation is.
+        return {
+            "joined_at": _datetime(participant.joined_at),
+            "completed_at": _datetime(participant.completed_at),
+            "score": participant.score,
+            "total": participant.total,
+            "rounds": [
+                {"round": r.round, "score": r.score, "total": r.total, "submitted_at": _datetime(r.submitted_at)}
+                for r in participant.round_list
+            ],
+            "mastered": participant.mastered,
+        }
+
 
 class ParticipantRowSerializer(ParticipantSerializer):
     user = UserRefSerializer()
@@ -171,8 +214,14 @@ class ParticipantRowSerializer(ParticipantSerializer):
         fields = super().get_fields()
         return {"user": fields.pop("user"), **fields}
 
+    def to_representation(self, participant):
+        user = {"id": participant.user.pk, "username": participant.user.username}
+        return {"user": user, **super().to_representation(participant)}
+
 
 class SessionDetailSerializer(SessionSerializer):
+    """Schema only: the view renders the session and adds `participants` itself."""
+
     participants = ParticipantRowSerializer(
         many=True, help_text="Everyone for owners, admins and the creator; only the caller's own row otherwise."
     )
