@@ -35,6 +35,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 CONTEXT = json.loads((Path(__file__).parent / "out" / "context.json").read_text())
 GROUP, SESSION, TOKEN = CONTEXT["group_id"], CONTEXT["session_id"], CONTEXT["share_token"]
 QUERY = f"groupId={GROUP}&sessionId={SESSION}"
+# Submissions take members from the end of the list (the benchmark's runs take them from the start);
+# --skip passes over those earlier profiling runs used.
 _unsubmitted = iter(reversed(CONTEXT["unsubmitted_tokens"]))
 
 
@@ -77,7 +79,10 @@ def main(argv=None) -> int:
     parser.add_argument("scenario")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--sql", action="store_true", help="list the queries and EXPLAIN ANALYZE the slowest")
+    parser.add_argument("--skip", type=int, default=0, help="submit: members to pass over (used by earlier runs)")
     args = parser.parse_args(argv)
+    for _ in range(args.skip):
+        next(_unsubmitted)
     client = Client()
     for n in range(3):  # warm: connections, templates, url resolvers
         consume(request(client, args.scenario, n))

@@ -552,12 +552,16 @@ def check_targets(rows: list[dict], memory: dict) -> list[dict]:
             measured += f" (other work took {busy:.0f}% of the machine meanwhile: rerun on a quiet one)"
         checks.append({"target": name, "ok": ok, "measured": measured, "other_work_percent": busy})
 
+    floor = row("healthz", 50)
+    # A closed loop of 50 clients with no pause queues behind 2 cores: the floor's own p99 says how much of
+    # a p99 is waiting in line rather than work.
+    floor_p99 = f"; /healthz itself: p99 {floor['p99_ms']:.0f} ms" if floor else ""
     submit = row("submit", 50)
     if submit:
         check(
             "submit @50: ≥ 50% of /healthz, p99 < 100 ms, no errors",
             submit["ratio"] >= 0.5 and submit["p99_ms"] < 100 and submit["errors"] == 0,
-            f"{submit['ratio']:.0%}, p99 {submit['p99_ms']:.0f} ms, {submit['errors']} errors",
+            f"{submit['ratio']:.0%}, p99 {submit['p99_ms']:.0f} ms, {submit['errors']} errors{floor_p99}",
             submit,
             row("healthz", 50),
         )
@@ -566,7 +570,7 @@ def check_targets(rows: list[dict], memory: dict) -> list[dict]:
         check(
             "group join @50: ≥ 60% of /healthz, p99 < 100 ms",
             join["ratio"] >= 0.6 and join["p99_ms"] < 100,
-            f"{join['ratio']:.0%}, p99 {join['p99_ms']:.0f} ms",
+            f"{join['ratio']:.0%}, p99 {join['p99_ms']:.0f} ms{floor_p99}",
             join,
             row("healthz", 50),
         )
