@@ -34,8 +34,9 @@ def _check_link(params, session: GroupSession) -> None:
 
 def _access(user, params, session: GroupSession) -> Membership:
     _check_link(params, session)
-    if hasattr(session, "caller_role"):  # resolved for this user (sessions.play.resolve_token)
-        membership = membership_from_role(user=user, group=session.group, role=session.caller_role)
+    caller = selectors.caller_of(session, user)
+    if caller is not None:  # read with the session (sessions.play.resolve_token)
+        membership = membership_from_role(user=user, group=session.group, role=caller.role)
     else:
         membership = get_membership(user=user, group_id=session.group_id)
     require_session(membership, SessionAction.VIEW, session)

@@ -25,7 +25,7 @@ from .models import GroupSession
 
 def resolve_token(token: str, *, user=None) -> GroupSession | QuestionSet:
     """The session or set behind `token`. Given a signed-in `user`, a session comes with their role in its
-    group (`caller_role`, None for outsiders) from the same query, for `group_play` to check."""
+    group and their participant row (`session.caller`) from the same query."""
     if len(token) > 64:
         raise Http404
     session = selectors.get_session_by_token(share_token=token, user=user)

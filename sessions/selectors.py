@@ -44,22 +44,33 @@ _GROUP_FIELDS = ("id", "name")
 _CREATOR_FIELDS = ("id", "username")
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who opened a join link, as read together with the session: their role in its group (None: not a
+    member) and their participant row (None: not joined yet)."""
+
+    user_id: int
+    role: str | None
+    participant: Participant | None
+
+
 def get_session_by_token(*, share_token: str, user=None) -> GroupSession | None:
     """The session behind a join link, with its group and creator (only what a quiz shows of them) and,
-    for a signed-in `user`, their role in the group as `caller_role` (None for outsiders).
+    for a signed-in `user`, `session.caller` (a `Caller`).
 
     Every join and submit starts here, so it is one hand-written query (see quizsite.rows)."""
     user_id = user.pk if user is not None and user.is_authenticated else None
     query = f"""
         SELECT {rows.select_list(GroupSession, "s")}, {rows.select_list(Group, "g", _GROUP_FIELDS)},
-               {rows.select_list(User, "u", _CREATOR_FIELDS)}, m.role
+               {rows.select_list(User, "u", _CREATOR_FIELDS)}, m.role, {rows.select_list(Participant, "p")}
           FROM {GroupSession._meta.db_table} s
           JOIN {Group._meta.db_table} g ON g.id = s.group_id
           LEFT JOIN {User._meta.db_table} u ON u.id = s.created_by_id
           LEFT JOIN {Membership._meta.db_table} m ON m.group_id = s.group_id AND m.user_id = %s
+          LEFT JOIN {Participant._meta.db_table} p ON p.session_id = s.id AND p.user_id = %s
          WHERE s.share_token = %s"""
     with connection.cursor() as cursor:
-        cursor.execute(query, [user_id, share_token])
+        cursor.execute(query, [user_id, user_id, share_token])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -68,13 +79,19 @@ def get_session_by_token(*, share_token: str, user=None) -> GroupSession | None:
     creator_end = group_end + len(_CREATOR_FIELDS)
     session = rows.instance(GroupSession, row[:session_end])
     session.group = rows.instance(Group, row[session_end:group_end], _GROUP_FIELDS)
-    if row[group_end] is not None:
-        session.created_by = rows.instance(User, row[group_end:creator_end], _CREATOR_FIELDS)
-    else:
-        session.created_by = None
+    has_creator = row[group_end] is not None
+    session.created_by = rows.instance(User, row[group_end:creator_end], _CREATOR_FIELDS) if has_creator else None
     if user_id is not None:
-        session.caller_role = row[creator_end]
+        participant_row = row[creator_end + 1 :]
+        participant = rows.instance(Participant, participant_row) if participant_row[0] is not None else None
+        session.caller = Caller(user_id=user_id, role=row[creator_end], participant=participant)
     return session
+
+
+def caller_of(session: GroupSession, user) -> Caller | None:
+    """`session.caller` when it was read for this very `user` (else None: ask the database)."""
+    caller = getattr(session, "caller", None)
+    return caller if caller is not None and caller.user_id == user.pk else None
 
 
 def get_session(*, session_id: int, group_id: int | None = None) -> GroupSession:
@@ -231,7 +248,9 @@ __all__ = [
     "SessionStatus",
     "SessionType",
     "StudyProgress",
+    "Caller",
     "access_session",
+    "caller_of",
     "due_session_ids",
     "effective_status_q",
     "get_participant",

@@ -40,6 +40,7 @@ from .models import (
 from .selectors import (
     MAX_ROUNDS,
     StudyProgress,
+    caller_of,
     due_session_ids,
     find_participant,
     round_questions,
@@ -580,8 +581,9 @@ def join_session(
     """The member's participant row, made on first call; a session that is over takes no newcomers."""
     now = _now(now)
     _require_member(user=user, session=session, action=SessionAction.JOIN, membership=membership)
-    # Most calls are a member coming back: one read, no transaction.
-    existing = find_participant(session=session, user=user)
+    # Most calls are a member coming back: one read (none when it came with the session), no transaction.
+    caller = caller_of(session, user)
+    existing = caller.participant if caller is not None else find_participant(session=session, user=user)
     if existing is not None:
         return existing
     with transaction.atomic():

@@ -158,14 +158,24 @@ def test_deleting_the_session_takes_its_participants_without_tripping_the_counte
 class TestHotPathQueries:
     """The join and the submit cost a fixed, small number of queries, however many have joined."""
 
-    def test_a_member_coming_back_costs_three_queries(self, group_with_roles, session, django_assert_num_queries):
+    def test_a_member_coming_back_costs_two_queries(self, group_with_roles, session, django_assert_num_queries):
         ParticipantFactory.create_batch(50, session=session)
         member = token_client(group_with_roles["member"])
         member.get(quiz_api_url(session))
 
-        # the token and its user; the session with its group, creator and the caller's role; the row
-        with django_assert_num_queries(3):
+        # the token and its user; the session with its group, creator, the caller's role and row
+        with django_assert_num_queries(2):
             assert member.get(quiz_api_url(session)).status_code == 200
+
+    def test_a_member_who_submitted_coming_back_costs_three_queries(
+        self, group_with_roles, session, django_assert_num_queries
+    ):
+        member = token_client(group_with_roles["member"])
+        member.post(quiz_api_url(session, submit=True), {"answers": right_answers(session)}, format="json")
+
+        with django_assert_num_queries(3):  # and their rounds
+            body = member.get(quiz_api_url(session)).json()
+        assert [r["round"] for r in body["context"]["participant"]["rounds"]] == [1]
 
     def test_a_submission_costs_a_fixed_number_of_queries(
         self, group_with_roles, session, django_assert_max_num_queries
