@@ -352,35 +352,42 @@ def _closed_message(session: GroupSession, status: str) -> str:
 _ATTEMPTS = 3
 
 
+def _transition(session: GroupSession, *, now: datetime, doing: str, attempt) -> GroupSession:
+    """Run `attempt(effective status)` on freshly read rows until it reports the session settled (True),
+    in one transaction; it returns False when its conditional update lost a race, and raises Conflict
+    when the move is not allowed from where the session stands."""
+    with transaction.atomic():
+        for _attempt in range(_ATTEMPTS):
+            if attempt(_reload(session).effective_status(now)):
+                return _reload(session)
+    raise Conflict(f"The session changed while {doing} it; try again.")
+
+
 def start_session(
     *, membership: Membership | None, session: GroupSession, now: datetime | None = None, by_staff: bool = False
 ) -> GroupSession:
     """Open a scheduled session now. Already open: nothing to do. Ended or cancelled: Conflict."""
     now = _now(now)
     _authorize(membership, SessionAction.START, session, by_staff=by_staff)
-    with transaction.atomic():
-        for _attempt in range(_ATTEMPTS):
-            status = _reload(session).effective_status(now)
-            if status == SessionStatus.ACTIVE:
-                if session.status == SessionStatus.SCHEDULED:
-                    open_due_session(session_id=session.pk, now=now)
-                return _reload(session)
-            if status != SessionStatus.SCHEDULED:
-                raise Conflict(_closed_message(session, status))
-            started = (
-                GroupSession.objects.filter(pk=session.pk, status=SessionStatus.SCHEDULED, scheduled_at__gt=now)
-                .filter(_same_duration(session.duration_minutes))
-                .update(
-                    status=SessionStatus.ACTIVE,
-                    started_at=now,
-                    ends_at=_ends_at(now, session.duration_minutes),
-                )
-            )
-            if started:
-                _on_commit("announce_session_opened", session.pk)
-                _on_commit("schedule_session_timers", session.pk)
-                return _reload(session)
-    raise Conflict("The session changed while starting it; try again.")
+
+    def attempt(status: str) -> bool:
+        if status == SessionStatus.ACTIVE:
+            if session.status == SessionStatus.SCHEDULED:
+                open_due_session(session_id=session.pk, now=now)
+            return True
+        if status != SessionStatus.SCHEDULED:
+            raise Conflict(_closed_message(session, status))
+        started = (
+            GroupSession.objects.filter(pk=session.pk, status=SessionStatus.SCHEDULED, scheduled_at__gt=now)
+            .filter(_same_duration(session.duration_minutes))
+            .update(status=SessionStatus.ACTIVE, started_at=now, ends_at=_ends_at(now, session.duration_minutes))
+        )
+        if started:
+            _on_commit("announce_session_opened", session.pk)
+            _on_commit("schedule_session_timers", session.pk)
+        return bool(started)
+
+    return _transition(session, now=now, doing="starting", attempt=attempt)
 
 
 def end_session(
@@ -389,33 +396,31 @@ def end_session(
     """End an open session now. Already over: nothing to do. Not started or cancelled: Conflict."""
     now = _now(now)
     _authorize(membership, SessionAction.END, session, by_staff=by_staff)
-    with transaction.atomic():
-        for _attempt in range(_ATTEMPTS):
-            status = _reload(session).effective_status(now)
-            if status == SessionStatus.COMPLETED:
-                if session.status != SessionStatus.COMPLETED:
-                    complete_expired_session(session_id=session.pk, now=now)
-                return _reload(session)
-            if status != SessionStatus.ACTIVE:
-                raise Conflict(
-                    "This session has not started yet; cancel it instead."
-                    if status == SessionStatus.SCHEDULED
-                    else _closed_message(session, status)
-                )
-            open_now = Q(status=SessionStatus.ACTIVE) | Q(status=SessionStatus.SCHEDULED, scheduled_at__lte=now)
-            ended = (
-                GroupSession.objects.filter(pk=session.pk)
-                .filter(open_now & _not_expired(now))
-                .update(
-                    status=SessionStatus.COMPLETED,
-                    started_at=Coalesce(F("started_at"), F("scheduled_at")),
-                    ended_at=now,
-                )
+
+    def attempt(status: str) -> bool:
+        if status == SessionStatus.COMPLETED:
+            if session.status != SessionStatus.COMPLETED:
+                complete_expired_session(session_id=session.pk, now=now)
+            return True
+        if status != SessionStatus.ACTIVE:
+            raise Conflict(
+                "This session has not started yet; cancel it instead."
+                if status == SessionStatus.SCHEDULED
+                else _closed_message(session, status)
             )
-            if ended:
-                _on_commit("announce_session_completed", session.pk)
-                return _reload(session)
-    raise Conflict("The session changed while ending it; try again.")
+        open_now = Q(status=SessionStatus.ACTIVE) | Q(status=SessionStatus.SCHEDULED, scheduled_at__lte=now)
+        ended = (
+            GroupSession.objects.filter(pk=session.pk)
+            .filter(open_now & _not_expired(now))
+            .update(
+                status=SessionStatus.COMPLETED, started_at=Coalesce(F("started_at"), F("scheduled_at")), ended_at=now
+            )
+        )
+        if ended:
+            _on_commit("announce_session_completed", session.pk)
+        return bool(ended)
+
+    return _transition(session, now=now, doing="ending", attempt=attempt)
 
 
 def cancel_session(
@@ -424,23 +429,23 @@ def cancel_session(
     """Call off a session that has not started. Already cancelled: nothing to do. Started: Conflict."""
     now = _now(now)
     _authorize(membership, SessionAction.CANCEL, session, by_staff=by_staff)
-    with transaction.atomic():
-        for _attempt in range(_ATTEMPTS):
-            status = _reload(session).effective_status(now)
-            if status == SessionStatus.CANCELLED:
-                return session
-            if status != SessionStatus.SCHEDULED:
-                raise Conflict(
-                    "This session has already started; end it instead."
-                    if status == SessionStatus.ACTIVE
-                    else _closed_message(session, status)
-                )
-            cancelled = GroupSession.objects.filter(
-                pk=session.pk, status=SessionStatus.SCHEDULED, scheduled_at__gt=now
-            ).update(status=SessionStatus.CANCELLED)
-            if cancelled:
-                return _reload(session)
-    raise Conflict("The session changed while cancelling it; try again.")
+
+    def attempt(status: str) -> bool:
+        if status == SessionStatus.CANCELLED:
+            return True
+        if status != SessionStatus.SCHEDULED:
+            raise Conflict(
+                "This session has already started; end it instead."
+                if status == SessionStatus.ACTIVE
+                else _closed_message(session, status)
+            )
+        return bool(
+            GroupSession.objects.filter(pk=session.pk, status=SessionStatus.SCHEDULED, scheduled_at__gt=now).update(
+                status=SessionStatus.CANCELLED
+            )
+        )
+
+    return _transition(session, now=now, doing="cancelling", attempt=attempt)
 
 
 def delete_session(*, membership: Membership | None, session: GroupSession, by_staff: bool = False) -> None:
