@@ -137,6 +137,16 @@ class GroupSessionsView(APIView):
         return Response(_session_body(session, now=now), status=status.HTTP_201_CREATED)
 
 
+_UPDATE_RESPONSES = {
+    200: SessionSerializer,
+    400: _BAD_INPUT,
+    401: _NO_AUTH,
+    403: _FORBIDDEN,
+    404: _NOT_FOUND,
+    409: _CONFLICT,
+}
+
+
 class GroupSessionDetailView(APIView):
     """GET|PUT|PATCH|DELETE /api/groups/<group_id>/sessions/<session_id>."""
 
@@ -162,14 +172,7 @@ class GroupSessionDetailView(APIView):
         description="PUT and PATCH behave alike: fields left out keep their value.",
         parameters=_SESSION_PATH,
         request=SessionUpdateSerializer,
-        responses={
-            200: SessionSerializer,
-            400: _BAD_INPUT,
-            401: _NO_AUTH,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=_UPDATE_RESPONSES,
     )
     def patch(self, request, group_id: int, session_id: int):
         membership, session = selectors.access_session(user=request.user, group_id=group_id, session_id=session_id)
@@ -188,14 +191,7 @@ class GroupSessionDetailView(APIView):
         description="PUT and PATCH behave alike: fields left out keep their value.",
         parameters=_SESSION_PATH,
         request=SessionUpdateSerializer,
-        responses={
-            200: SessionSerializer,
-            400: _BAD_INPUT,
-            401: _NO_AUTH,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=_UPDATE_RESPONSES,
     )
     def put(self, request, group_id: int, session_id: int):
         return self.patch(request, group_id, session_id)
