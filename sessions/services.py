@@ -653,16 +653,18 @@ def record_submission(
         questions = round_questions(session=session, progress=before, round=round_number)
         scored = score_submission(questions, answers)
         try:
-            with transaction.atomic():
-                submitted = ParticipantRound.objects.create(
-                    participant=participant,
-                    round=round_number,
-                    question_ids=[int(q["id"]) for q in questions],
-                    answers=scored.answers,
-                    score=scored.score,
-                    total=scored.total,
-                )
+            submitted = ParticipantRound.objects.create(
+                participant=participant,
+                round=round_number,
+                question_ids=[int(q["id"]) for q in questions],
+                answers=scored.answers,
+                score=scored.score,
+                total=scored.total,
+            )
         except IntegrityError as error:
+            # The row lock above orders one member's submits, so only rows written behind the services' back
+            # get here. No savepoint (two round trips on every submit): the error ends this transaction,
+            # which rolls back whole as AlreadySubmitted leaves it.
             raise AlreadySubmitted("You have already submitted this round.") from error
 
         participant.round_list = [*rounds, submitted]

@@ -327,3 +327,18 @@ def test_detail_lists_participants_in_leaderboard_order(roles):
         "adam_admin",
         "mia_member",
     ]
+
+
+def test_a_round_written_behind_the_services_back_gives_409_and_changes_nothing(roles, member, session):
+    """Round rows are only written under the participant's row lock; if one exists that the participant row
+    does not account for (a script, an old bug), the unique constraint answers 409, never a 500."""
+    participant = ParticipantFactory(session=session, user=roles["member"])
+    ParticipantRound.objects.create(participant=participant, round=1, question_ids=[1], answers=[], score=0, total=1)
+
+    response = submit(member, session, right_answers(session))
+
+    assert response.status_code == 409
+    participant.refresh_from_db()
+    assert (participant.completed_at, participant.score) == (None, None)
+    assert ParticipantRound.objects.filter(participant=participant).count() == 1
+    assert GroupSession.objects.get(pk=session.pk).completed_count == 0

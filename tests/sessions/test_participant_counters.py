@@ -185,8 +185,8 @@ class TestHotPathQueries:
         member.get(quiz_api_url(session))
 
         # token; session + role; then in one transaction (a savepoint pair inside the test's transaction):
-        # the session held, the row locked, the round (in a savepoint: 3), the row updated. No COUNT.
-        with django_assert_max_num_queries(10) as captured:
+        # the session held, the row locked, the round inserted, the row updated. No COUNT.
+        with django_assert_max_num_queries(8) as captured:
             response = member.post(
                 quiz_api_url(session, submit=True), {"answers": right_answers(session)}, format="json"
             )
