@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Each checkout gets its own test database and Redis key space, so two clones can test side by side.
 CHECKOUT_ID := $(shell printf '%s' "$(CURDIR)" | md5sum | cut -c1-8)
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quizsite_$(CHECKOUT_ID)
+# The tests connect as quizsite_app, an ordinary role (scripts/ensure-test-services.sh creates it): a superuser
+# would skip the row-level security policies the suite must run under.
+TEST_DATABASE_URL ?= postgres://quizsite_app@127.0.0.1:5432/quizsite_$(CHECKOUT_ID)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: run test lint bench venv services clean
@@ -32,7 +34,8 @@ test: venv services
 
 # The benchmark owns its database (dropped and reseeded each run; the name must contain "bench") and stops
 # everything it starts. Not part of `make test`: timings belong in bench/results.json, not in assertions.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quizsite_bench
+# Served as quizsite_app, like production, so the benchmark pays for row-level security.
+BENCH_DATABASE_URL ?= postgres://quizsite_app@127.0.0.1:5432/quizsite_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
 BENCH_ARGS ?=
 

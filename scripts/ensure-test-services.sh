@@ -25,6 +25,23 @@ if ! redis_up; then
   redis_up || missing+=("Redis on 127.0.0.1:6379 (Debian: apt-get install redis-server)")
 fi
 
+# The application's role: an ordinary one (superusers and BYPASSRLS roles skip row-level security), so the
+# tests and the benchmark run with the policies in force. CREATEDB: pytest-django creates test_<name>.
+if pg_up; then
+  psql -q -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL' \
+    || missing+=("the PostgreSQL role quizsite_app (could not create it as user postgres)")
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'quizsite_app') THEN
+    CREATE ROLE quizsite_app LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS;
+  ELSE
+    ALTER ROLE quizsite_app LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS;
+  END IF;
+END
+$$;
+SQL
+fi
+
 if [ ! -x /usr/bin/chromium ]; then
   echo "Chromium is missing: installing Debian's chromium for the browser tests."
   if [ "$(id -u)" = 0 ]; then
@@ -41,4 +58,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   for m in "${missing[@]}"; do echo "  - $m" >&2; done
   exit 1
 fi
-echo "Test services ready: PostgreSQL 127.0.0.1:5432, Redis 127.0.0.1:6379, /usr/bin/chromium."
+echo "Test services ready: PostgreSQL 127.0.0.1:5432 (role quizsite_app), Redis 127.0.0.1:6379, /usr/bin/chromium."
