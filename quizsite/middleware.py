@@ -1,7 +1,11 @@
+from contextlib import ExitStack
+
 from django.conf import settings
+from django.contrib.auth.middleware import get_user
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from quizsite import rls
 from quizsite.errors import DomainError, NotFound
 
 
@@ -81,3 +85,57 @@ class RejectNullCharactersMiddleware:
         if request.path_info.startswith("/api/"):
             return JsonResponse({"non_field_errors": [self.MESSAGE]}, status=400)
         return render(request, "error.html", {"status": 400, "message": self.MESSAGE}, status=400)
+
+
+class RowLevelSecurityMiddleware:
+    """Each request acts in the database as its user (row-level security, see quizsite.rls), and leaves
+    nothing behind on the connection for the next request.
+
+    A signed-in (cookie) user is set before the view runs, because a view may read protected rows before it
+    asks who is signed in (sessions.play resolves a token first). A signed-out request costs nothing: no
+    session cookie, no query. DRF's token authentication sets its user itself (quizsite.authentication),
+    with no round trip of its own. Whatever was set is reset when the request ends, also when the view
+    raised; a streamed body keeps its user until the server closes it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not rls.enabled():
+            return self.get_response(request)
+        stack = ExitStack()
+        stack.enter_context(rls.scope())
+        try:
+            user = get_user(request)
+            if user.is_authenticated:
+                rls.set_user(user.pk)
+            response = self.get_response(request)
+        except BaseException:
+            stack.close()
+            raise
+        if response.streaming and not response.is_async:
+            response.streaming_content = _ScopedStream(response.streaming_content, stack)
+        else:
+            stack.close()
+        return response
+
+
+class _ScopedStream:
+    """A streamed body that runs as the request's user and ends its row-level security scope when the
+    server closes the response (sent in full, or given up), whether or not iteration ever started."""
+
+    def __init__(self, content, stack: ExitStack):
+        self._content = content
+        self._stack = stack
+
+    def __iter__(self):
+        return iter(self._content)
+
+    def close(self):
+        try:
+            close = getattr(self._content, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._stack.close()

@@ -17,6 +17,7 @@ from questions import api as individual_api
 from questions import views as individual_views
 from questions.api_serializers import SubmissionSerializer
 from questions.models import QuestionSet
+from quizsite import rls
 
 from . import group_play, selectors
 from .api_serializers import QuizPayloadSerializer, SubmissionResultSerializer
@@ -34,6 +35,13 @@ def resolve_token(token: str, *, user=None) -> GroupSession | QuestionSet:
     question_set = QuestionSet.objects.filter(token=token).first()
     if question_set is not None:
         return question_set
+    if rls.enabled() and rls.current_user_id() is None and not rls.bypassed():
+        # Signed out, row-level security hides every session; the flow still owes a 401 (or the sign-in
+        # page) rather than a 404 for a real session's token. Only the rare miss pays for this lookup.
+        with rls.rls_bypass("share token of a signed-out caller: session or unknown?"):
+            session = GroupSession.objects.select_related("group", "created_by").filter(share_token=token).first()
+        if session is not None:
+            return session
     raise Http404
 
 

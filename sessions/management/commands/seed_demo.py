@@ -18,6 +18,7 @@ from questions.models import QuestionSet
 from questions.selectors import quiz_path
 from questions.services import create_question_set
 from questions.validation import QuestionListField
+from quizsite.rls import rls_bypass
 from sessions.models import GroupSession, SessionType
 from sessions.services import create_session, join_session, record_submission
 
@@ -144,13 +145,17 @@ class Command(BaseCommand):
     help = "Create demo users, a study group and question sets (safe to run again: it changes nothing)."
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            superuser = seed_superuser()
-            people = seed_people()
-            group = seed_group(owner=people[GROUP_OWNER], members=people)
-            question_sets = seed_question_sets(owner=people[GROUP_OWNER])
-            sessions = seed_demo_group_session(group=group, question_sets=question_sets, created_by=people[GROUP_OWNER])
-        self.print_summary(superuser=superuser, people=people, group=group, question_sets=question_sets)
+        # Seeding acts for everyone at once: a trusted context under the row-level security bypass.
+        with rls_bypass("seed_demo"):
+            with transaction.atomic():
+                superuser = seed_superuser()
+                people = seed_people()
+                group = seed_group(owner=people[GROUP_OWNER], members=people)
+                question_sets = seed_question_sets(owner=people[GROUP_OWNER])
+                sessions = seed_demo_group_session(
+                    group=group, question_sets=question_sets, created_by=people[GROUP_OWNER]
+                )
+            self.print_summary(superuser=superuser, people=people, group=group, question_sets=question_sets)
         self.stdout.write("Group sessions (sign in as a member of the group to join):")
         for session in sessions:
             self.stdout.write(f"  {session.title}: {settings.SITE_URL}{session.join_url}")
