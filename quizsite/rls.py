@@ -151,11 +151,13 @@ def scope(user_id: int | None = None):
     if outer != (None, 0):
         _apply_unlogged(user_id=None, bypass=False)
         state.user_id, state.bypass = None, 0
+    connection._rls_scopes = in_scope() + 1
     try:
         if user_id is not None:
             set_user(user_id)
         yield
     finally:
+        connection._rls_scopes -= 1
         state = _state()
         if (state.user_id, state.bypass) != (None, 0):
             _reset_or_close()
@@ -163,6 +165,11 @@ def scope(user_id: int | None = None):
             _apply_unlogged(user_id=outer[0], bypass=outer[1] > 0)
             state = _state()
             state.user_id, state.bypass = outer
+
+
+def in_scope() -> int:
+    """How many `scope` blocks (requests) the current thread's connection is inside."""
+    return getattr(connection, "_rls_scopes", 0)
 
 
 def _apply_unlogged(*, user_id: int | None, bypass: bool) -> None:

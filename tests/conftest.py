@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -97,8 +99,24 @@ def _trusted_test_code(request):
     if request.node.get_closest_marker("rls") or not (marker or "_django_db_helper" in request.fixturenames):
         yield
         return
-    from quizsite.rls import rls_bypass
+    from django.db.backends.signals import connection_created
+
+    from quizsite import rls
 
     request.getfixturevalue("_django_db_helper")  # the database (and the test's transaction) first
-    with rls_bypass("test code"):
-        yield
+    test_thread = threading.get_ident()
+
+    def keep_trusted(sender, connection, **kwargs):
+        # Something closed this thread's connection (a Celery worker starting up closes them all): the new
+        # one is test code's again, unless it was opened inside a request the test made.
+        if threading.get_ident() == test_thread and not rls.in_scope():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('app.rls_bypass', 'on', false)")
+            rls._state().bypass = 1
+
+    with rls.rls_bypass("test code"):
+        connection_created.connect(keep_trusted)
+        try:
+            yield
+        finally:
+            connection_created.disconnect(keep_trusted)

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from groups.models import Role
 from questions.models import Attempt
+from quizsite.rls import rls_bypass
 from tests.factories import (
     GroupFactory,
     MembershipFactory,
@@ -31,7 +32,8 @@ def _module_world(django_db_setup, django_db_blocker):
     transaction nests inside it, so whatever a test changes is gone before the next one."""
     fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
     with django_db_blocker.unblock(), transaction.atomic():
-        with fast:
+        # Module-scoped, so outside each test's own bypass (tests/conftest.py): set up as trusted code.
+        with fast, rls_bypass("test setup: the security world"):
             built = _build_world()
         yield built
         transaction.set_rollback(True)
