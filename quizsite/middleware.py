@@ -1,5 +1,3 @@
-from contextlib import ExitStack
-
 from django.conf import settings
 from django.contrib.auth.middleware import get_user
 from django.http import JsonResponse
@@ -95,7 +93,7 @@ class RowLevelSecurityMiddleware:
     asks who is signed in (sessions.play resolves a token first). A signed-out request costs nothing: no
     session cookie, no query. DRF's token authentication sets its user itself (quizsite.authentication),
     with no round trip of its own. Whatever was set is reset when the request ends, also when the view
-    raised; a streamed body keeps its user until the server closes it.
+    raised; a streamed body sets its user again while it is being sent, and resets after.
     """
 
     def __init__(self, get_response):
@@ -104,38 +102,18 @@ class RowLevelSecurityMiddleware:
     def __call__(self, request):
         if not rls.enabled():
             return self.get_response(request)
-        stack = ExitStack()
-        stack.enter_context(rls.scope())
-        try:
+        with rls.scope():
             user = get_user(request)
             if user.is_authenticated:
                 rls.set_user(user.pk)
             response = self.get_response(request)
-        except BaseException:
-            stack.close()
-            raise
-        if response.streaming and not response.is_async:
-            response.streaming_content = _ScopedStream(response.streaming_content, stack)
-        else:
-            stack.close()
+            streamed_as = rls.current_user_id() if response.streaming and not response.is_async else None
+        if streamed_as is not None:
+            # The body is produced after this returns: it runs as the user again while it is being sent.
+            response.streaming_content = _as_user(response.streaming_content, streamed_as)
         return response
 
 
-class _ScopedStream:
-    """A streamed body that runs as the request's user and ends its row-level security scope when the
-    server closes the response (sent in full, or given up), whether or not iteration ever started."""
-
-    def __init__(self, content, stack: ExitStack):
-        self._content = content
-        self._stack = stack
-
-    def __iter__(self):
-        return iter(self._content)
-
-    def close(self):
-        try:
-            close = getattr(self._content, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._stack.close()
+def _as_user(content, user_id: int):
+    with rls.scope(user_id):
+        yield from content

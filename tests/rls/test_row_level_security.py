@@ -231,14 +231,14 @@ def test_the_user_is_reset_when_the_view_raises(world, monkeypatch):
     assert _is_clean()
 
 
-def test_a_streamed_export_runs_as_its_user_until_sent_and_then_resets(world):
+def test_a_streamed_export_runs_as_its_user_while_sent_and_then_resets(world):
     a = world["a"]
     client = Client()
     client.force_login(a["owner"])
     response = client.get(f"/groups/{a['group'].pk}/sessions/{a['session'].pk}/export/participants.csv")
     assert response.status_code == 200
-    assert rls.current_user_id() == a["owner"].pk  # the body is not sent yet: its user holds until then
-    body = b"".join(response.streaming_content).decode()  # the test client closes the response once sent
+    assert _is_clean()  # the request is over; the body is not produced yet
+    body = b"".join(response.streaming_content).decode()  # produced now, as the owner again
     assert "member_a" in body and "owner_a" in body
     assert _is_clean()
 
