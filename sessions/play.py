@@ -39,7 +39,7 @@ def resolve_token(token: str, *, user=None) -> GroupSession | QuestionSet:
         # Signed out, row-level security hides every session; the flow still owes a 401 (or the sign-in
         # page) rather than a 404 for a real session's token. Only the rare miss pays for this lookup.
         with rls.rls_bypass("share token of a signed-out caller: session or unknown?"):
-            session = GroupSession.objects.select_related("group", "created_by").filter(share_token=token).first()
+            session = selectors.get_session_by_token(share_token=token, user=None)
         if session is not None:
             return session
     raise Http404
