@@ -41,14 +41,22 @@ END $$;
 
 CREATE FUNCTION group_sessions_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE {SESSION}
-       SET participant_count = participant_count - 1,
-           completed_count = completed_count - (OLD.completed_at IS NOT NULL)::int
-     WHERE id = OLD.session_id;
-    UPDATE {SESSION}
-       SET participant_count = participant_count + 1,
-           completed_count = completed_count + (NEW.completed_at IS NOT NULL)::int
-     WHERE id = NEW.session_id;
+    IF OLD.session_id = NEW.session_id THEN
+        -- A submission: one new version of the session row, not two.
+        UPDATE {SESSION}
+           SET completed_count = completed_count
+                                 + (NEW.completed_at IS NOT NULL)::int - (OLD.completed_at IS NOT NULL)::int
+         WHERE id = NEW.session_id;
+    ELSE
+        UPDATE {SESSION}
+           SET participant_count = participant_count - 1,
+               completed_count = completed_count - (OLD.completed_at IS NOT NULL)::int
+         WHERE id = OLD.session_id;
+        UPDATE {SESSION}
+           SET participant_count = participant_count + 1,
+               completed_count = completed_count + (NEW.completed_at IS NOT NULL)::int
+         WHERE id = NEW.session_id;
+    END IF;
     RETURN NULL;
 END $$;
 
