@@ -150,7 +150,14 @@ def recreate_database(url: str) -> None:
     name = _db_name(url)
     admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.errors.InsufficientPrivilege:
+            user = urlsplit(url).username
+            raise SystemExit(
+                f"database {name!r} belongs to another role than {user!r} (made by an earlier run as another"
+                f" role): drop it once, e.g. `dropdb -h 127.0.0.1 -U postgres {name}`, and run again"
+            ) from None
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
