@@ -160,7 +160,9 @@ def find_participant(*, session: GroupSession, user, lock: bool = False) -> Part
     Read on every join and submit, so hand-written (see quizsite.rows)."""
     query = (
         f"SELECT {rows.select_list(Participant, 'p')} FROM {Participant._meta.db_table} p"
-        " WHERE p.session_id = %s AND p.user_id = %s" + (" FOR UPDATE" if lock else "")
+        " WHERE p.session_id = %s AND p.user_id = %s"
+        # SQLite (development) has no row locks: it runs one writer at a time.
+        + (" FOR UPDATE" if lock and connection.features.has_select_for_update else "")
     )
     with connection.cursor() as cursor:
         cursor.execute(query, [session.pk, user.pk])
