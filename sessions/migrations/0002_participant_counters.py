@@ -16,29 +16,27 @@ from django.db import migrations, models
 SESSION = "group_sessions_groupsession"
 PARTICIPANT = "group_sessions_participant"
 
-POSTGRESQL_CREATE = f"""
-CREATE FUNCTION group_sessions_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _statement_count_function(rows: str, sign: str) -> str:
+    """Add (+) or take away (-) the rows of a statement's transition table `rows`, per session."""
+    return f"""
+CREATE FUNCTION group_sessions_count_{rows}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE {SESSION} AS s
-       SET participant_count = s.participant_count + d.joined,
-           completed_count = s.completed_count + d.finished
+       SET participant_count = s.participant_count {sign} d.joined,
+           completed_count = s.completed_count {sign} d.finished
       FROM (SELECT session_id, count(*) AS joined, count(completed_at) AS finished
-              FROM inserted GROUP BY session_id) AS d
+              FROM {rows} GROUP BY session_id) AS d
      WHERE s.id = d.session_id;
     RETURN NULL;
 END $$;
+"""
 
-CREATE FUNCTION group_sessions_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE {SESSION} AS s
-       SET participant_count = s.participant_count - d.joined,
-           completed_count = s.completed_count - d.finished
-      FROM (SELECT session_id, count(*) AS joined, count(completed_at) AS finished
-              FROM deleted GROUP BY session_id) AS d
-     WHERE s.id = d.session_id;
-    RETURN NULL;
-END $$;
 
+POSTGRESQL_CREATE = (
+    _statement_count_function("inserted", "+")
+    + _statement_count_function("deleted", "-")
+    + f"""
 CREATE FUNCTION group_sessions_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.session_id = NEW.session_id THEN
@@ -72,6 +70,7 @@ CREATE TRIGGER participant_counts_update AFTER UPDATE OF session_id, completed_a
           OR (OLD.completed_at IS NULL) IS DISTINCT FROM (NEW.completed_at IS NULL))
     EXECUTE FUNCTION group_sessions_count_updated();
 """
+)
 
 POSTGRESQL_DROP = f"""
 DROP TRIGGER IF EXISTS participant_counts_insert ON {PARTICIPANT};
