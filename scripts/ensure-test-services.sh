@@ -31,12 +31,22 @@ if pg_up; then
   psql -q -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL' \
     || missing+=("the PostgreSQL role quizsite_app (could not create it as user postgres)")
 DO $$
+DECLARE
+  leftover record;
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'quizsite_app') THEN
     CREATE ROLE quizsite_app LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS;
   ELSE
     ALTER ROLE quizsite_app LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS;
   END IF;
+  -- Test and benchmark databases an older checkout made as postgres: quizsite_app must own them to drop
+  -- and recreate them.
+  FOR leftover IN
+    SELECT d.datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba
+     WHERE (d.datname LIKE 'quizsite\_%' OR d.datname LIKE 'test\_quizsite\_%') AND r.rolname <> 'quizsite_app'
+  LOOP
+    EXECUTE format('ALTER DATABASE %I OWNER TO quizsite_app', leftover.datname);
+  END LOOP;
 END
 $$;
 SQL
