@@ -84,6 +84,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Prepared statements: PostgreSQL plans a query once per connection instead of on every execution. The
+# join and submit queries read four tables under row-level security, and planning them cost more than
+# running them (0.39 vs 0.15 ms for the join's session query). Django turns them off by default for
+# transaction-pooling proxies; set DATABASE_PREPARED_STATEMENTS=0 behind such a proxy (PgBouncer < 1.21).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # psycopg prepares a statement the 5th time a connection runs it: one-off queries stay unprepared.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
