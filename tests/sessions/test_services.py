@@ -564,6 +564,8 @@ class TestJoinAndSubmit:
         assert participant.mastered is False
         (stored_round,) = participant.rounds.all()
         assert (stored_round.round, stored_round.score, stored_round.question_ids) == (1, 2, [1, 2, 3])
+        assert (stored_round.answers, stored_round.total, stored_round.submitted_at) == (answers, 3, now)
+        assert outcome.participant.round_list[0].pk == stored_round.pk
 
     def test_second_submit_is_refused_and_the_first_stays(self, roles):
         session = active_session(group=roles["group"], created_by=roles["owner"])
