@@ -101,11 +101,13 @@ class SessionListFilterSerializer(serializers.Serializer):
 
 # --- Responses -------------------------------------------------------------------------------------
 
-_DATETIME = serializers.DateTimeField()
-
-
 def _datetime(value):
-    return None if value is None else _DATETIME.to_representation(value)
+    """What the declared DateTimeFields render (ISO 8601 in the site's time zone, UTC as "Z"), without DRF's
+    per-call settings and time-zone lookups: a join renders up to a dozen of these."""
+    if value is None:
+        return None
+    text = value.astimezone(timezone.get_default_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class SessionSerializer(serializers.Serializer):

@@ -74,3 +74,12 @@ def test_participant_representation_matches_the_declared_fields(group_with_roles
             assert serializer.data == field_by_field(serializer)
             assert list(serializer.data) == list(serializer.fields)
     assert [r["round"] for r in ParticipantSerializer(finished).data["rounds"]] == [1, 2]
+
+
+def test_times_render_as_the_declared_fields_do_in_a_site_time_zone_other_than_utc(group_with_roles, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"
+    session = active_session(group=group_with_roles["group"], created_by=group_with_roles["owner"])
+    serializer = SessionSerializer(session, context={"now": timezone.now()})
+
+    assert serializer.data == field_by_field(serializer)
+    assert serializer.data["created_at"].endswith("+05:30")
