@@ -101,6 +101,7 @@ class SessionListFilterSerializer(serializers.Serializer):
 
 # --- Responses -------------------------------------------------------------------------------------
 
+
 def _datetime(value):
     """What the declared DateTimeFields render (ISO 8601 in the site's time zone, UTC as "Z"), without DRF's
     per-call settings and time-zone lookups: a join renders up to a dozen of these."""

@@ -178,9 +178,7 @@ class TestHotPathQueries:
             body = member.get(quiz_api_url(session)).json()
         assert [r["round"] for r in body["context"]["participant"]["rounds"]] == [1]
 
-    def test_a_submission_costs_a_fixed_number_of_queries(
-        self, group_with_roles, session, django_assert_num_queries
-    ):
+    def test_a_submission_costs_a_fixed_number_of_queries(self, group_with_roles, session, django_assert_num_queries):
         ParticipantFactory.create_batch(50, session=session)
         member = token_client(group_with_roles["member"])
         member.get(quiz_api_url(session))
