@@ -5,8 +5,9 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from quizsite.throttling import ScopedWindowThrottle
 
 from .services import get_or_create_api_token
 
@@ -24,7 +25,7 @@ class ObtainTokenView(APIView):
     # No session authentication, so no CSRF: the extension posts credentials from outside the site.
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedWindowThrottle]
     throttle_scope = "token"
 
     @extend_schema(

@@ -10,7 +10,7 @@ import functools
 import logging
 
 import redis
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,34 @@ def _no(*args, **kwargs):
     return False
 
 
+class _ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new `redis.Redis` around its connection pool for every command, which cost a
+    throttled request more than the command itself; one per pool serves every thread (redis-py clients are
+    thread-safe and check for a fork on each command)."""
+
+    def get_client(self, key=None, *, write=False):
+        clients = self.__dict__.setdefault("_clients", {})
+        index = self._get_connection_pool_index(write)
+        if index not in clients:
+            clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return clients[index]
+
+
 class TolerantRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _ReusedClientRedisCacheClient
+
+    @_degrades_to(_nothing)
+    def count(self, key, timeout, version=None) -> int | None:
+        """Add one to the counter `key`, which starts at 0 and lives `timeout` seconds from its first count, and
+        answer the new value; one round trip, atomic. None while Redis is down."""
+        key = self.make_and_validate_key(key, version=version)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=int(timeout), nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]
+
     get = _degrades_to(lambda key, default=None, version=None: default)(RedisCache.get)
     get_many = _degrades_to(lambda *args, **kwargs: {})(RedisCache.get_many)
     has_key = _degrades_to(_no)(RedisCache.has_key)

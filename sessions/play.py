@@ -10,7 +10,6 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from questions import api as individual_api
@@ -18,6 +17,7 @@ from questions import views as individual_views
 from questions.api_serializers import SubmissionSerializer
 from questions.models import QuestionSet
 from quizsite import rls
+from quizsite.throttling import ScopedWindowThrottle
 
 from . import group_play, selectors
 from .api_serializers import QuizPayloadSerializer, SubmissionResultSerializer
@@ -80,7 +80,7 @@ class SubmitView(APIView):
     """POST /api/questions/<token>/submit: scored on the server; the group flow records the result."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedWindowThrottle]
     throttle_scope = "submit"
 
     @extend_schema(
