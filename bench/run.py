@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import re
+import runpy
 import signal
 import socket
 import statistics
@@ -76,8 +77,13 @@ def parse_args(argv):
     )
     parser.add_argument("--redis-url", default=_env("REDIS_URL", "redis://127.0.0.1:6379/1"))
     parser.add_argument("--port", type=int, default=int(_env("PORT", 0)), help="0: any free port on 127.0.0.1")
-    parser.add_argument("--workers", type=int, default=int(_env("WORKERS", 4)), help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=int(_env("THREADS", 4)), help="threads per worker (gthread)")
+    served = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # production's processes and threads by default
+    parser.add_argument(
+        "--workers", type=int, default=int(_env("WORKERS", served["workers"])), help="gunicorn worker processes"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=int(_env("THREADS", served["threads"])), help="threads per worker (gthread)"
+    )
     parser.add_argument("--seconds", type=float, default=float(_env("SECONDS", 10)), help="time limit of a run")
     parser.add_argument("--requests", type=int, default=int(_env("REQUESTS", 3000)), help="request budget of a run")
     parser.add_argument("--clients", default=_env("CLIENTS", "1,10,50"), help="concurrency levels")
@@ -221,21 +227,18 @@ def free_port(port: int) -> int:
 
 
 def start_gunicorn(args, env: dict, log_path: Path) -> subprocess.Popen:
+    # Production's settings (gunicorn.conf.py, as the Procfile runs it), on a port of our own, without the
+    # access log (a line per request, not what is measured here).
     command = [
         str(VENV_BIN / "gunicorn"),
-        "quizsite.wsgi:application",
-        "--worker-class",
-        "gthread",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--workers",
         str(args.workers),
         "--threads",
         str(args.threads),
         "--bind",
         f"127.0.0.1:{args.port}",
-        "--keep-alive",
-        "5",
-        "--backlog",
-        "2048",
         "--no-control-socket",
     ]
     log = open(log_path, "w")

@@ -72,8 +72,20 @@ def own_gunicorn():
         "LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "quizsite.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "1", "--threads", "1", "--timeout", "30", "--log-level", "warning"],
+        [str(Path(sys.executable).parent / "gunicorn"), "--config", str(BASE_DIR / "gunicorn.conf.py")]
+        # Production's settings, on one connection: one process with one thread.
+        + [
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+            "--timeout",
+            "30",
+            "--log-level",
+            "warning",
+        ],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
