@@ -10,7 +10,7 @@ computes the figures from those.
 
 Environment: BENCH_CONTEXT (the seed's JSON), BENCH_SCENARIO, BENCH_MAX_REQUESTS, BENCH_SECONDS,
 BENCH_OFFSET (where this run starts in the token lists, so no two runs submit as the same member),
-BENCH_SAMPLES (output path).
+BENCH_SAMPLES (output path), BENCH_BURST_OF (a burst: that many clients send one request each, all at once).
 """
 
 import itertools
@@ -20,6 +20,7 @@ import random
 import time
 
 import gevent
+import gevent.event
 from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
@@ -29,6 +30,8 @@ MAX_REQUESTS = int(os.environ["BENCH_MAX_REQUESTS"])
 SECONDS = float(os.environ["BENCH_SECONDS"])
 OFFSET = int(os.environ.get("BENCH_OFFSET", "0"))
 SAMPLES = os.environ["BENCH_SAMPLES"]
+# A burst: this many clients, each sends one request, all at the same moment (0: the closed loop).
+BURST_OF = int(os.environ.get("BENCH_BURST_OF", "0"))
 QUERY_HEADER = "X-Query-Count"
 
 GROUP = CONTEXT["group_id"]
@@ -40,6 +43,7 @@ _member = itertools.count(OFFSET)
 _deadline = [None]
 _running = [0]
 _samples: list[list] = []
+_everyone_started = gevent.event.Event()
 
 
 def _next_token(tokens: list[str], *, wrap: bool) -> str:
@@ -116,6 +120,8 @@ class BenchClient(FastHttpUser):
         self.member_cookie = CONTEXT["member_cookies"][number % len(CONTEXT["member_cookies"])]
         self.admin_cookie = CONTEXT["admin_cookies"][number % len(CONTEXT["admin_cookies"])]
         _running[0] += 1
+        if BURST_OF and _running[0] >= BURST_OF:
+            _everyone_started.set()
         if _deadline[0] is None:
             _deadline[0] = time.monotonic() + SECONDS
 
@@ -127,6 +133,8 @@ class BenchClient(FastHttpUser):
 
     @task
     def request(self):
+        if BURST_OF:
+            _everyone_started.wait()
         if next(_issued) >= MAX_REQUESTS or time.monotonic() >= _deadline[0]:
             raise StopUser()
         method, path, headers, body = REQUESTS[SCENARIO](self)

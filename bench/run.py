@@ -56,6 +56,9 @@ DESCRIPTIONS = {
 # Results pages and exports are each a lot of work: budgets that keep a run within its time limit.
 HEAVY = {"results_page", "csv_export"}
 SUBMIT_WARMUP = 200
+# "The whole group hits submit at once": this many times, as many members as the highest concurrency send
+# one submission each at the same moment; what matters is how long the last of them waits.
+BURSTS = 5
 NOISY_PERCENT = 20
 LEGEND = """\
 × healthz: throughput relative to /healthz at the same concurrency, in this run. p50/p95/p99: latency
@@ -371,7 +374,9 @@ def _children_seconds() -> float:
 # --- One run ---------------------------------------------------------------------------------------
 
 
-def run_locust(args, scenario: str, clients: int, *, budget: int, seconds: float, offset: int, tag: str) -> dict:
+def run_locust(
+    args, scenario: str, clients: int, *, budget: int, seconds: float, offset: int, tag: str, burst: bool = False
+) -> dict:
     samples_path = OUT / f"samples-{tag}.json"
     log_path = OUT / f"locust-{tag}.log"
     samples_path.unlink(missing_ok=True)
@@ -383,6 +388,7 @@ def run_locust(args, scenario: str, clients: int, *, budget: int, seconds: float
         BENCH_SECONDS=str(seconds),
         BENCH_OFFSET=str(offset),
         BENCH_SAMPLES=str(samples_path),
+        BENCH_BURST_OF=str(clients if burst else 0),
         PYTHONUNBUFFERED="1",
     )
     command = [
@@ -642,7 +648,13 @@ def main(argv=None) -> int:
         if idle_load > 1.5:
             print(f"note: load average {idle_load:.1f} before starting: other work is running, figures will be noisy")
         unsubmitted = len(context["unsubmitted_tokens"])
-        submit_budget = min(args.requests, (unsubmitted - SUBMIT_WARMUP) // (len(args.clients) * (1 + args.retries)))
+        # Members who have not submitted, each used once: the measured runs, then the warm-up, then the bursts.
+        burst_members = BURSTS * max(args.clients)
+        submit_budget = min(
+            args.requests,
+            (unsubmitted - SUBMIT_WARMUP - burst_members) // (len(args.clients) * (1 + args.retries)),
+        )
+        warmup_offset = len(args.clients) * (1 + args.retries) * submit_budget
         clear_redis_keys(args.redis_url, prefix)
         log_path = OUT / "gunicorn.log"
         print(
@@ -658,7 +670,7 @@ def main(argv=None) -> int:
         for scenario in args.scenarios:
             clients = min(warm, 10) if scenario in HEAVY else warm
             budget = 2 * clients if scenario in HEAVY else 10 * clients
-            offset = len(args.clients) * (1 + args.retries) * submit_budget if scenario == "submit" else 0
+            offset = warmup_offset if scenario == "submit" else 0
             budget = min(budget, SUBMIT_WARMUP) if scenario == "submit" else budget
             run_locust(args, scenario, clients, budget=budget, seconds=3, offset=offset, tag=f"warmup-{scenario}")
 
@@ -717,6 +729,31 @@ def main(argv=None) -> int:
                 best = min(attempts, key=lambda a: a["other_work_percent"])
                 best["attempts"] = len(attempts)
                 rows.append(best)
+        bursts = []
+        if "submit" in args.scenarios:
+            group_size = max(args.clients)
+            for number in range(BURSTS):
+                time.sleep(0.5)
+                offset = warmup_offset + SUBMIT_WARMUP + number * group_size
+                data = run_locust(
+                    args,
+                    "submit",
+                    group_size,
+                    budget=group_size,
+                    seconds=args.seconds,
+                    offset=offset,
+                    tag=f"burst-{number}",
+                    burst=True,
+                )
+                summary = summarize(data["samples"])
+                bursts.append({k: summary.get(k) for k in ("requests", "errors", "statuses", "p50_ms", "max_ms")})
+            slowest = sorted(b["max_ms"] for b in bursts)
+            print(
+                f"  submit burst  {group_size:>3} members at once, {BURSTS} times: the last answer after "
+                f"{statistics.median(slowest):.0f} ms (median; {slowest[0]:.0f}–{slowest[-1]:.0f} ms), "
+                f"{sum(b['errors'] for b in bursts)} errors",
+                flush=True,
+            )
         sampler.halt.set()
 
         floor = {r["clients"]: r["rps"] for r in rows if r["scenario"] == "healthz"}
@@ -756,6 +793,7 @@ def main(argv=None) -> int:
             "rows": [{k: v for k, v in row.items() if k != "window"} for row in rows],
             "memory": memory,
             "targets": checks,
+            "submit_bursts": bursts,
         }
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         Path(args.results).write_text(text)
@@ -772,6 +810,12 @@ def main(argv=None) -> int:
         print()
         for c in checks:
             print(f"{'PASS' if c['ok'] else 'MISS'}  {c['target']}: {c['measured']}")
+        if bursts:
+            print(
+                f"\nsubmit burst: {max(args.clients)} members submit at the same moment, {BURSTS} times; the last of "
+                "them had their result after " + ", ".join(f"{b['max_ms']:.0f}" for b in bursts) + " ms"
+                f" ({sum(b['errors'] for b in bursts)} errors)"
+            )
         print(f"\nwritten to {os.path.relpath(args.results, ROOT)}")
         return 0
     finally:
