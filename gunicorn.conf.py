@@ -12,3 +12,12 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
 threads = int(os.environ.get("WEB_THREADS") or 4)
 keepalive = 5
+
+
+def post_worker_init(worker):
+    """Once the app is loaded, take what it made out of the garbage collector's view (`gc.freeze`): those
+    objects live as long as the process, and a full collection walking them paused every request in the
+    process at once. At 50 clients in `make bench` the join's p99 went from 186–207 to 109–181 ms."""
+    import gc
+
+    gc.freeze()

@@ -13,6 +13,7 @@ BENCH_OFFSET (where this run starts in the token lists, so no two runs submit as
 BENCH_SAMPLES (output path), BENCH_BURST_OF (a burst: that many clients send one request each, all at once).
 """
 
+import gc
 import itertools
 import json
 import os
@@ -146,6 +147,14 @@ class BenchClient(FastHttpUser):
             _samples.append([started, elapsed, r.status_code, int(count) if count else None])
             if not 200 <= (r.status_code or 0) < 300:
                 r.failure(f"HTTP {r.status_code}: {(r.text or '')[:200]}")
+
+
+@events.test_start.add_listener
+def _no_collector_pauses(environment, **_kwargs):
+    # A garbage collection here would hold up every response in flight at once and show up as server
+    # latency. A run is bounded (seconds, a few thousand requests), so the collector waits until it ends.
+    gc.freeze()
+    gc.disable()
 
 
 @events.quitting.add_listener
