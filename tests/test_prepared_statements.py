@@ -54,4 +54,5 @@ def _environment() -> dict:
 
     database = connection.settings_dict
     url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    return {**os.environ, "DATABASE_URL": url}
+    inherited = {name: value for name, value in os.environ.items() if name != "DATABASE_PREPARED_STATEMENTS"}
+    return {**inherited, "DATABASE_URL": url}
