@@ -45,12 +45,15 @@ class _ReusedClientRedisCacheClient(RedisCacheClient):
     throttled request more than the command itself; one per pool serves every thread (redis-py clients are
     thread-safe and check for a fork on each command)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
     def get_client(self, key=None, *, write=False):
-        clients = self.__dict__.setdefault("_clients", {})
         index = self._get_connection_pool_index(write)
-        if index not in clients:
-            clients[index] = self._client(connection_pool=self._get_connection_pool(write))
-        return clients[index]
+        if index not in self._clients:
+            self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return self._clients[index]
 
 
 class TolerantRedisCache(RedisCache):

@@ -91,7 +91,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_PREPARED_STATEMENTS", default=True
 ):
-    # psycopg prepares a statement the 5th time a connection runs it: one-off queries stay unprepared.
+    # psycopg prepares a statement once a connection has run it 5 times: one-off queries stay unprepared.
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
