@@ -1,7 +1,6 @@
 """Throttled endpoints (sign-in for a token, quiz submissions) count each caller's requests per window of the
 rate's period with one atomic Redis increment (quizsite.throttling), on the suite's real Redis."""
 
-import threading
 import uuid
 
 import pytest
@@ -9,6 +8,7 @@ from django.core.cache import caches
 
 from quizsite.cache import TolerantRedisCache
 from quizsite.throttling import ScopedWindowThrottle, count_in_window
+from tests.conftest import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +43,9 @@ def test_the_rate_passes_then_429_until_the_window_ends_then_passes_again(api_cl
 
 
 def test_concurrent_requests_each_get_their_own_count(redis_cache):
-    key, counts = f"test-concurrent-{uuid.uuid4()}", []
-    barrier = threading.Barrier(40)
+    key = f"test-concurrent-{uuid.uuid4()}"
 
-    def request():
-        barrier.wait()
-        counts.append(count_in_window(key, 60))
-
-    threads = [threading.Thread(target=request) for _ in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = run_at_once([lambda: count_in_window(key, 60)] * 40)
 
     assert sorted(counts) == list(range(1, 41))
 

@@ -6,14 +6,12 @@ unique constraints and conditional updates are what keep the results straight.
 
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from groups.models import Role
 from sessions.models import GroupSession, Participant, ParticipantRound, SessionStatus
-from tests.conftest import token_client
+from tests.conftest import run_at_once, token_client
 from tests.factories import MembershipFactory, UserFactory
 from tests.sessions.helpers import (
     active_session,
@@ -25,21 +23,6 @@ from tests.sessions.helpers import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(calls):
-    """Run every call in its own thread, released together; each thread closes its own connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def patcher(client, url, body):

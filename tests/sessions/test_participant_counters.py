@@ -4,15 +4,13 @@ The join and submit hot paths read these counters instead of counting rows, so e
 row can appear, change or vanish is checked against a real COUNT.
 """
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from groups import services as group_services
 from sessions.models import GroupSession, Participant
-from tests.conftest import token_client
+from tests.conftest import run_at_once, token_client
 from tests.factories import MembershipFactory, ParticipantFactory, UserFactory
 from tests.sessions.helpers import active_session, quiz_api_url, right_answers
 
@@ -125,22 +123,13 @@ def test_saving_a_stale_session_object_keeps_the_counts_made_since(group_with_ro
 def test_concurrent_joins_are_all_counted(group_with_roles):
     session = active_session(group=group_with_roles["group"], created_by=group_with_roles["owner"])
     members = [MembershipFactory(group=session.group).user for _ in range(25)]
-    barrier = threading.Barrier(len(members))
-    statuses = []
 
-    def join(user):
-        try:
-            client = token_client(user)
-            barrier.wait()
-            statuses.append(client.get(quiz_api_url(session)).status_code)
-        finally:
-            connections.close_all()
+    def joiner(client):
+        return lambda: client.get(quiz_api_url(session)).status_code
 
-    threads = [threading.Thread(target=join, args=(user,)) for user in members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    joins = [joiner(token_client(user)) for user in members]
+
+    statuses = run_at_once(joins)
 
     assert statuses == [200] * len(members)
     assert stored_counts(session) == real_counts(session) == (25, 0)
